@@ -1,0 +1,127 @@
+// Elementwise ops: unary math, binary arithmetic with NumPy broadcasting and type promotion,
+// comparisons, logical ops, where, cast. Each is one `bind` of a primitive after shape/dtype fix-ups.
+import { DType, isFloat, promoteTypes } from '../../ir/dtype.js';
+import { KilnError } from '../../ir/error.js';
+import type { BinaryOp, UnaryOp } from '../../ir/ops.js';
+import { FLOAT_UNARY_OPS, COMPARISON_OPS } from '../../ir/ops.js';
+import { broadcastShapes, shapeEqual } from '../../ir/shape.js';
+import { Tensor } from '../tensor.js';
+import { bind1 } from '../trace.js';
+import { TensorLike, asTensor, toTensors } from '../convert.js';
+
+/** Casts to `dtype` (no-op when equal). */
+export function astype(x: TensorLike, dtype: DType): Tensor {
+  const t = asTensor('astype', x);
+  return t.dtype === dtype ? t : bind1('cast', [t], { dtype });
+}
+
+/** Broadcasts to `shape` with NumPy rules (a view in jit: fusion turns it into index math). */
+export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
+  const t = asTensor('broadcastTo', x);
+  if (shapeEqual(t.shape, shape)) return t;
+  const out = broadcastShapes('broadcastTo', t.shape, shape);
+  if (!shapeEqual(out, shape)) throw new KilnError(`broadcastTo: cannot broadcast ${t.describe()} to [${shape.join(',')}]`);
+  const offset = shape.length - t.ndim;
+  return bind1('broadcast', [t], { shape: [...shape], dims: t.shape.map((_, i) => i + offset) });
+}
+
+export function unary(prim: UnaryOp, x: TensorLike): Tensor {
+  let t = asTensor(prim, x);
+  if (FLOAT_UNARY_OPS.has(prim) && !isFloat(t.dtype)) t = astype(t, 'float32');
+  return bind1(prim, [t]);
+}
+
+const BOOL_TO_INT = new Set<BinaryOp>(['add', 'sub', 'mul', 'pow', 'mod']);
+
+export function binary(prim: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = toTensors(prim, a, b);
+  let dtype = promoteTypes(x.dtype, y.dtype);
+  // bool arithmetic counts in int32; true division and atan2 are always float (NumPy's rules).
+  if (dtype === 'bool' && BOOL_TO_INT.has(prim)) dtype = 'int32';
+  if ((prim === 'div' || prim === 'atan2') && !isFloat(dtype)) dtype = 'float32';
+  x = astype(x, dtype);
+  y = astype(y, dtype);
+  const shape = broadcastShapes(prim, x.shape, y.shape);
+  return bind1(prim, [broadcastTo(x, shape), broadcastTo(y, shape)]);
+}
+
+// ---- unary math -----------------------------------------------------------------------------------
+export const neg = (x: TensorLike) => unary('neg', x);
+export const abs = (x: TensorLike) => unary('abs', x);
+export const exp = (x: TensorLike) => unary('exp', x);
+export const log = (x: TensorLike) => unary('log', x);
+export const sqrt = (x: TensorLike) => unary('sqrt', x);
+export const rsqrt = (x: TensorLike) => unary('rsqrt', x);
+export const sin = (x: TensorLike) => unary('sin', x);
+export const cos = (x: TensorLike) => unary('cos', x);
+export const tanh = (x: TensorLike) => unary('tanh', x);
+export const sigmoid = (x: TensorLike) => unary('sigmoid', x);
+export const relu = (x: TensorLike) => unary('relu', x);
+export const floor = (x: TensorLike) => unary('floor', x);
+export const ceil = (x: TensorLike) => unary('ceil', x);
+export const round = (x: TensorLike) => unary('round', x);
+export const sign = (x: TensorLike) => unary('sign', x);
+export const isnan = (x: TensorLike) => unary('isnan', x);
+export const log1p = (x: TensorLike) => unary('log1p', x);
+export const expm1 = (x: TensorLike) => unary('expm1', x);
+export const erf = (x: TensorLike) => unary('erf', x);
+export function logicalNot(x: TensorLike): Tensor {
+  return unary('not', astype(asTensor('logicalNot', x), 'bool'));
+}
+/** Bitwise not on int32, logical not on bool. */
+export const bitwiseNot = (x: TensorLike) => unary('not', x);
+export const square = (x: TensorLike) => binary('mul', x, x);
+
+// ---- binary arithmetic ----------------------------------------------------------------------------
+export const add = (a: TensorLike, b: TensorLike) => binary('add', a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary('sub', a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary('mul', a, b);
+/** True division (ints promote to float32), like `/` in NumPy and PyTorch. */
+export const div = (a: TensorLike, b: TensorLike) => binary('div', a, b);
+/** Floor division, like `//`. */
+export function floorDiv(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toTensors('floorDiv', a, b);
+  const dtype = promoteTypes(x.dtype, y.dtype);
+  if (isFloat(dtype)) return floor(div(x, y));
+  const shape = broadcastShapes('floorDiv', x.shape, y.shape);
+  return bind1('div', [broadcastTo(astype(x, dtype === 'bool' ? 'int32' : dtype), shape), broadcastTo(astype(y, dtype === 'bool' ? 'int32' : dtype), shape)]);
+}
+export const pow = (a: TensorLike, b: TensorLike) => binary('pow', a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary('max', a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary('min', a, b);
+/** Remainder with the sign of the divisor (Python `%`, torch.remainder). */
+export const mod = (a: TensorLike, b: TensorLike) => binary('mod', a, b);
+export const atan2 = (a: TensorLike, b: TensorLike) => binary('atan2', a, b);
+
+// ---- comparisons and logic ------------------------------------------------------------------------
+export const eq = (a: TensorLike, b: TensorLike) => binary('eq', a, b);
+export const ne = (a: TensorLike, b: TensorLike) => binary('ne', a, b);
+export const lt = (a: TensorLike, b: TensorLike) => binary('lt', a, b);
+export const le = (a: TensorLike, b: TensorLike) => binary('le', a, b);
+export const gt = (a: TensorLike, b: TensorLike) => binary('gt', a, b);
+export const ge = (a: TensorLike, b: TensorLike) => binary('ge', a, b);
+export function logicalAnd(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toTensors('logicalAnd', a, b);
+  return binary('and', astype(x, 'bool'), astype(y, 'bool'));
+}
+export function logicalOr(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toTensors('logicalOr', a, b);
+  return binary('or', astype(x, 'bool'), astype(y, 'bool'));
+}
+export function logicalXor(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toTensors('logicalXor', a, b);
+  return binary('ne', astype(x, 'bool'), astype(y, 'bool'));
+}
+
+/** where(cond, a, b): elements of a where cond is true, else b; all three broadcast together. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const c = astype(asTensor('where', cond), 'bool');
+  let [x, y] = toTensors('where', a, b);
+  const dtype = promoteTypes(x.dtype, y.dtype);
+  x = astype(x, dtype);
+  y = astype(y, dtype);
+  const shape = broadcastShapes('where', c.shape, x.shape, y.shape);
+  return bind1('select', [broadcastTo(c, shape), broadcastTo(x, shape), broadcastTo(y, shape)]);
+}
+
+export { COMPARISON_OPS };

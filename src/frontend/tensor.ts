@@ -1,0 +1,144 @@
+// Tensor: an immutable n-d array on a device, or a traced stand-in for one inside jit.
+// Op methods (`a.add(b)`) are attached in methods.ts; this file holds storage, reading and identity.
+import type { HostArray } from '../ir/array.js';
+import type { DType, TypedArray } from '../ir/dtype.js';
+import { KilnError } from '../ir/error.js';
+import { sizeOf, typeToString } from '../ir/shape.js';
+import type { DeviceBuffer } from '../codegen/device.js';
+import { getDevice } from '../codegen/device.js';
+import type { Trace } from './trace.js';
+import type { GradNode } from './autograd/tape.js';
+
+export type NestedArray = number | boolean | NestedArray[];
+
+let nextTensorId = 0;
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** Device name for eager tensors; for traced ones, the device the trace compiles for. */
+  readonly device: string;
+  /** Unique id, for tapes, caches and debugging. */
+  readonly id = nextTensorId++;
+
+  /** Eager storage; null for traced tensors and after dispose(). */
+  private buffer: DeviceBuffer | null;
+  /** The trace this tensor belongs to (null when eager) and that trace's data for it. */
+  readonly _trace: Trace | null;
+  readonly _payload: unknown;
+
+  /** Autograd state (PyTorch semantics). */
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  _node: GradNode | null = null;
+  /** Set on leaves by retainGrad-like APIs; non-leaf grads are kept only when true. */
+  _retainGrad = false;
+
+  private constructor(dtype: DType, shape: readonly number[], device: string, buffer: DeviceBuffer | null, trace: Trace | null, payload: unknown) {
+    this.dtype = dtype;
+    this.shape = Object.freeze([...shape]);
+    this.device = device;
+    this.buffer = buffer;
+    this._trace = trace;
+    this._payload = payload;
+  }
+
+  /** Wraps a device buffer (ownership moves to the tensor). */
+  static _fromBuffer(buffer: DeviceBuffer, device: string): Tensor {
+    return new Tensor(buffer.dtype, buffer.shape, device, buffer, null, null);
+  }
+
+  /** A traced tensor: shape and dtype only, plus the trace's payload. */
+  static _traced(trace: Trace, dtype: DType, shape: readonly number[], device: string, payload: unknown): Tensor {
+    return new Tensor(dtype, shape, device, null, trace, payload);
+  }
+
+  /** Uploads host data to a device. */
+  static _fromHost(a: HostArray, device: string): Tensor {
+    return Tensor._fromBuffer(getDevice(device).upload(a), device);
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get isTraced(): boolean {
+    return this._trace !== null;
+  }
+  get isDisposed(): boolean {
+    return this._trace === null && this.buffer === null;
+  }
+  /** True for tensors created by the user rather than by an op (PyTorch's is_leaf). */
+  get isLeaf(): boolean {
+    return this._node === null;
+  }
+
+  /** The eager buffer; throws a clear error for traced or disposed tensors. */
+  _buf(): DeviceBuffer {
+    if (this.buffer) return this.buffer;
+    if (this._trace) throw new KilnError(`tensor ${this.describe()} is a tracer inside ${this._trace.name} and has no data`);
+    throw new KilnError(`tensor ${this.describe()} was disposed and can no longer be used`);
+  }
+
+  /** `f32[3,4]`, the notation of every error message. */
+  describe(): string {
+    return typeToString(this);
+  }
+
+  /** Host copy of the data; inside a trace this asks the trace (jit records a guard). */
+  _host(why: string): HostArray {
+    if (this._trace) return this._trace.concretize(this, why);
+    return getDevice(this.device).readSync(this._buf());
+  }
+
+  /** Reads the values (a fresh typed array), waiting for the device if needed. */
+  async data(): Promise<TypedArray> {
+    if (this._trace) return this._host('data()').data.slice();
+    const a = await getDevice(this.device).read(this._buf());
+    return a.data.slice();
+  }
+
+  /** Reads the values synchronously (not available on WebGPU: use `await t.data()`). */
+  dataSync(): TypedArray {
+    return this._host('dataSync()').data.slice();
+  }
+
+  /** The single value of a one-element tensor as a JS number (booleans as true/false). */
+  item(): number | boolean {
+    if (this.size !== 1) throw new KilnError(`item: only one-element tensors can be read as a scalar, got ${this.describe()}`);
+    const v = this._host('item()').data[0];
+    return this.dtype === 'bool' ? v !== 0 : v;
+  }
+
+  /** Nested JS arrays of the values, shaped like the tensor. */
+  tolist(): NestedArray {
+    const a = this._host('tolist()');
+    const conv = (v: number): number | boolean => (this.dtype === 'bool' ? v !== 0 : v);
+    const build = (dim: number, offset: number, stride: number): NestedArray => {
+      if (dim === this.shape.length) return conv(a.data[offset]);
+      const inner = stride / (this.shape[dim] || 1);
+      return Array.from({ length: this.shape[dim] }, (_, i) => build(dim + 1, offset + i * inner, inner));
+    };
+    return build(0, 0, this.size);
+  }
+
+  /** `Number(t)`, `t > 0`, template strings: a scalar's value (inside jit this is a guard). */
+  valueOf(): number {
+    if (this.size !== 1) throw new KilnError(`valueOf: only one-element tensors convert to a number, got ${this.describe()} (use t.sum() or t.item())`);
+    return Number(this._host('valueOf()').data[0]);
+  }
+
+  /** Frees the device buffer now. Later use throws; disposing twice is harmless. */
+  dispose(): void {
+    if (this.buffer) {
+      getDevice(this.device).dispose(this.buffer);
+      this.buffer = null;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

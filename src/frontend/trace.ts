@@ -1,0 +1,87 @@
+// Traces and the one dispatch point `bind`: every public op calls bind, which either runs the op
+// eagerly on a device or hands it to the innermost active trace (jit records IR this way).
+import type { HostArray } from '../ir/array.js';
+import type { Block } from '../ir/function.js';
+import type { AnyAttrs, Primitive } from '../ir/ops.js';
+import { KilnError } from '../ir/error.js';
+import { getDevice } from '../codegen/device.js';
+import { Tensor } from './tensor.js';
+import { recordNode } from './autograd/tape.js';
+
+/**
+ * A trace interprets primitives on its own tensors (JAX's Trace). Its tensors carry `_trace === this`
+ * and a trace-specific `_payload` (for jit: the IR Value).
+ */
+export interface Trace {
+  /** Nesting depth; the deepest trace among an op's inputs (or the innermost active one) wins. */
+  readonly level: number;
+  /** For error messages: 'jit(step)'. */
+  readonly name: string;
+  /** Records or evaluates `prim`; all inputs already belong to this trace. */
+  process(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, regions: readonly Block[]): Tensor[];
+  /** Brings a tensor from a lower level (eager, or an outer trace) into this trace. */
+  lift(t: Tensor): Tensor;
+  /** User code asked a traced tensor for a concrete value (`item()`, `valueOf`, `dataSync()`). */
+  concretize(t: Tensor, why: string): HostArray;
+}
+
+const active: Trace[] = [];
+
+export function currentTrace(): Trace | null {
+  return active.length ? active[active.length - 1] : null;
+}
+export function nextTraceLevel(): number {
+  return active.length ? active[active.length - 1].level + 1 : 1;
+}
+
+/** Runs `fn` with `trace` as the innermost active trace; ops with only eager inputs are staged into it. */
+export function withTrace<T>(trace: Trace, fn: () => T): T {
+  active.push(trace);
+  try {
+    return fn();
+  } finally {
+    const top = active.pop();
+    if (top !== trace) throw new KilnError(`internal: trace stack corrupted (${top?.name} popped, ${trace.name} expected)`);
+  }
+}
+
+/** The one dispatch point: every primitive application in Kiln goes through here. */
+export function bind(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs = {}, regions: readonly Block[] = []): Tensor[] {
+  let top = currentTrace();
+  for (const x of inputs) if (x._trace && (!top || x._trace.level > top.level)) top = x._trace;
+  let outputs: Tensor[];
+  if (top) {
+    const t = top;
+    outputs = t.process(prim, inputs.map((x) => (x._trace === t ? x : t.lift(x))), attrs, regions);
+  } else {
+    outputs = executeEager(prim, inputs, attrs, regions);
+  }
+  recordNode(prim, inputs, outputs, attrs, regions);
+  return outputs;
+}
+
+export function bind1(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs = {}, regions: readonly Block[] = []): Tensor {
+  return bind(prim, inputs, attrs, regions)[0];
+}
+
+function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, regions: readonly Block[]): Tensor[] {
+  const deviceName = inputs.length ? inputs[0].device : (attrs.device as string | undefined) ?? defaultDevice();
+  for (const x of inputs) {
+    if (x.device !== deviceName) {
+      throw new KilnError(`${prim}: inputs are on different devices (${inputs.map((i) => `${i.device}`).join(', ')}); move them with t.to('${deviceName}')`);
+    }
+  }
+  const device = getDevice(deviceName);
+  const outs = device.execute(prim, inputs.map((x) => x._buf()), attrs, regions);
+  return outs.map((b) => Tensor._fromBuffer(b, deviceName));
+}
+
+let defaultDeviceName = 'cpu-ref';
+export function defaultDevice(): string {
+  return defaultDeviceName;
+}
+/** Sets the device new tensors are created on (`'cpu-ref'`, `'wasm'`, `'webgpu'`). */
+export function setDefaultDevice(name: string): void {
+  getDevice(name); // throws a KilnError for unknown devices
+  defaultDeviceName = name;
+}
