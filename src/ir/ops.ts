@@ -20,7 +20,7 @@ export const MOVEMENT_OPS = ['reshape', 'broadcast', 'transpose', 'slice', 'pad'
 export const CONTROL_OPS = ['cond', 'while', 'scan'] as const;
 export const OTHER_OPS = [
   'constant', 'iota', 'cast', 'select', 'argmax', 'argmin', 'dot_general', 'conv', 'reduce_window',
-  'gather', 'scatter_add', 'random_bits',
+  'gather', 'scatter_add', 'random_bits', 'fusion',
 ] as const;
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
@@ -44,6 +44,10 @@ export const FLOAT_UNARY_OPS = new Set<Primitive>([
   'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'log1p', 'expm1', 'erf',
 ]);
 export const COMMUTATIVE_OPS = new Set<Primitive>(['add', 'mul', 'max', 'min', 'eq', 'ne', 'and', 'or']);
+
+/** What a fusion op's kernel is built around (see src/passes/fuse.ts). */
+export const FUSION_KINDS = ['elementwise', 'reduce', 'contraction', 'opaque'] as const;
+export type FusionKind = (typeof FUSION_KINDS)[number];
 
 export type Category =
   | 'unary' | 'binary' | 'reduce' | 'movement' | 'contraction' | 'control' | 'random' | 'index' | 'other';
@@ -86,6 +90,11 @@ export interface AttrMap {
   scatter_add: { axis: number };
   /** Counter-based (threefry-2x32) random bits from an int32[2] key; device independent. */
   random_bits: { shape: number[] };
+  /**
+   * fusion(...inputs){body}: one kernel made by the fuse pass. The region takes the inputs as its
+   * params and returns the kernel's outputs; `kind` tells backends which kernel template applies.
+   */
+  fusion: { kind: FusionKind };
   /** cond(pred, ...operands){then}{else}: each region takes the operands, returns the results. */
   cond: NoAttrs;
   /** while(...init){cond}{body}: cond returns bool[], body returns the next carry. */
@@ -421,6 +430,15 @@ const ROWS: { [P in Primitive]: OpRow<P> } = {
       if (key.dtype !== 'int32' || !shapeEqual(key.shape, [2])) fail('random_bits', `key must be i32[2], got ${typeToString(key)}`);
       checkShape('random_bits', shape);
       return [t('int32', shape)];
+    },
+  },
+
+  fusion: {
+    category: 'other', arity: -1, regions: 1, differentiable: false,
+    infer(ins, { kind }, [body]) {
+      if (!(FUSION_KINDS as readonly string[]).includes(kind)) fail('fusion', `kind must be one of ${FUSION_KINDS.join(', ')}, got ${String(kind)}`);
+      regionTypes('fusion', body, 'body', ins);
+      return body.results.map((v) => t(v.type.dtype, v.type.shape));
     },
   },
 
