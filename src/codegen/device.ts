@@ -18,6 +18,14 @@ export interface Executable {
   run(inputs: DeviceBuffer[]): DeviceBuffer[];
 }
 
+export interface CompileOptions {
+  /**
+   * Indices of parameters whose buffers the executable may reuse for results (jit's `donate`); the
+   * caller never reads them again. A backend may ignore this (cpu-ref does).
+   */
+  donate?: readonly number[];
+}
+
 export interface Device {
   readonly name: string;
   upload(a: HostArray): DeviceBuffer;
@@ -28,7 +36,7 @@ export interface Device {
   /** Runs one primitive eagerly (a one-op kernel, cached by the device). */
   execute(prim: Primitive, inputs: DeviceBuffer[], attrs: AnyAttrs, regions: readonly Block[]): DeviceBuffer[];
   /** Compiles a whole (optimized) Function. */
-  compile(fn: Function): Executable;
+  compile(fn: Function, opts?: CompileOptions): Executable;
   /** Frees a buffer now; afterwards it must not be used. */
   dispose(b: DeviceBuffer): void;
 }
