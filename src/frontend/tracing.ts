@@ -121,6 +121,25 @@ export class IRTrace implements Trace {
   }
 }
 
+// Abstract tensors: shape/dtype/device only, used as arguments of traceToFunction when no real value
+// exists (a scan body's per-step slice). Using one in an op is a bug, hence the throwing trace.
+const ABSTRACT: Trace = {
+  level: 0,
+  name: 'abstract',
+  process() {
+    throw new KilnError('internal: an abstract tensor (type only) was used in an op');
+  },
+  lift() {
+    throw new KilnError('internal: an abstract tensor (type only) was lifted');
+  },
+  concretize() {
+    throw new KilnError('internal: an abstract tensor (type only) has no value');
+  },
+};
+export function abstractTensor(type: TensorType, device: string): Tensor {
+  return Tensor._traced(ABSTRACT, type.dtype, type.shape, device, null);
+}
+
 export interface TracedFunction {
   fn: Function;
   inTree: TreeDef;
@@ -136,7 +155,7 @@ export interface TraceOptions extends IRTraceOptions {
 }
 
 /** Converts JS numbers/booleans anywhere in `tree` to scalar constants of `trace` (outputs must be tensors). */
-function numbersToTensors(trace: IRTrace, tree: unknown): unknown {
+export function numbersToTensors(trace: IRTrace, tree: unknown): unknown {
   if (typeof tree === 'number' || typeof tree === 'boolean') {
     const dtype: DType = typeof tree === 'boolean' ? 'bool' : 'float32';
     const v = trace.process('constant', [], { value: [Number(tree)], dtype, shape: [] }, []);
