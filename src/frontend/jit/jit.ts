@@ -25,6 +25,8 @@ export interface JitOptions {
   strict?: boolean;
   /** Rewrite native if/while/for on tensors into cond/whileLoop/forLoop (one graph for all branches). */
   autograph?: boolean;
+  /** With autograph: values of the function's free variables (the rewritten function has no closure). */
+  scope?: Record<string, unknown>;
   /** LRU bound on cached signatures (default 64). */
   maxEntries?: number;
   /** Name in IR and messages (default: the function's name). */
@@ -97,7 +99,7 @@ class JitFunction {
     this.names = paramNames(fn);
     this.staticArgs = positions('static', this.name, opts.static, this.names);
     this.donateArgs = positions('donate', this.name, opts.donate, this.names);
-    this.target = opts.autograph ? autograph(fn) : fn;
+    this.target = opts.autograph ? autograph(fn, { scope: opts.scope }) : fn;
   }
 
   call(thisArg: unknown, args: unknown[]): unknown {
