@@ -40,8 +40,13 @@ export interface JitStats {
   hits: number;
   /** Calls that traced (a new signature, or a guard value no trace had taken). */
   misses: number;
-  /** Times the function ran under tracing. */
+  /** Traces recorded: one per signature and per guard path taken (a trace tree keeps one per path). */
   traces: number;
+  /**
+   * Runs of the function under tracing that recorded nothing new: a guard value seen for the first time
+   * is checked by re-running the JS (replaying the recorded ops) to learn which known path it takes.
+   */
+  probes: number;
   /** Milliseconds spent tracing, optimizing and compiling. */
   compileMs: number;
   /** Cached signatures. */
@@ -91,7 +96,7 @@ class JitFunction {
   private readonly staticArgs: Set<number>;
   private readonly donateArgs: Set<number>;
   private readonly cache = new Map<string, { sig: Signature; entry: Entry }>();
-  private readonly counters = { hits: 0, misses: 0, traces: 0, compileMs: 0, eagerCalls: 0 };
+  private readonly counters = { hits: 0, misses: 0, traces: 0, probes: 0, compileMs: 0, eagerCalls: 0 };
   private warnedStorm = false;
 
   constructor(fn: (...args: any[]) => unknown, private readonly opts: JitOptions) {
@@ -164,21 +169,23 @@ class JitFunction {
     };
     const opts = { strict: this.opts.strict, loc: this.opts.loc };
     const t0 = performance.now();
+    const before = this.counters.compileMs; // compiles during the trace are inside its wall time
+    this.counters.misses++;
     try {
-      this.counters.misses++;
-      this.counters.traces++;
+      let r;
       try {
-        traceIntoTree(entry, leaves, call, opts);
+        r = traceIntoTree(entry, leaves, call, opts);
       } catch (e) {
         if (!(e instanceof ReplayMismatch)) throw e;
         // The function traced differently this time (it reads state that changed): start the tree over.
         entry.root = newSegment();
         entry.captures.clear();
-        this.counters.traces++;
-        traceIntoTree(entry, leaves, call, opts);
+        r = traceIntoTree(entry, leaves, call, opts);
       }
+      if (r.recorded) this.counters.traces++;
+      this.counters.probes += r.runs - (r.recorded ? 1 : 0);
     } finally {
-      this.counters.compileMs += performance.now() - t0;
+      this.counters.compileMs = before + performance.now() - t0;
     }
     this.warnStorm();
   }

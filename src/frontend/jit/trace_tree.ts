@@ -170,6 +170,16 @@ export function runTree(entry: Entry, leaves: readonly Tensor[]): RunResult | nu
 /** A retrace met different ops than the recorded prefix: the function is not a pure function of its inputs. */
 export class ReplayMismatch extends Error {}
 
+/** A probe (see JitTrace.concretize) left the sibling path it was following: retrace excluding it. */
+class Divergence extends Error {
+  constructor(readonly parent: Segment, readonly key: string, readonly candidate: Segment) {
+    super('probe diverged');
+  }
+}
+
+/** Guard values remembered per guard; past this, new values still probe but are not stored. */
+const MAX_GUARD_KEYS = 256;
+
 export interface JitTraceOptions {
   strict?: boolean;
   loc?: boolean;
@@ -183,11 +193,17 @@ class JitTrace extends IRTrace {
   /** The first segment this trace created (removed again if tracing fails), and its parent. */
   created?: { parent: Segment; key: string };
   readonly path: Segment[] = [];
+  /** Set while following an existing sibling path for a guard value not seen before. */
+  private probing?: { parent: Segment; key: string; candidate: Segment };
+  /** Whether this trace recorded any new op or segment (otherwise it only probed). */
+  recorded = false;
 
   constructor(
     private readonly entry: Entry,
     private readonly env: Map<number, DeviceBuffer>,
     private readonly jitOpts: JitTraceOptions,
+    /** Sibling paths a probe already diverged from, per (guard segment, value). */
+    private readonly excluded: Map<Segment, Map<string, Set<Segment>>>,
   ) {
     super(nextTraceLevel(), `jit(${entry.name})`, entry.device, { loc: jitOpts.loc });
     this.seg = entry.root;
@@ -205,10 +221,11 @@ class JitTrace extends IRTrace {
       const same = op && op.prim === prim && op.operands.length === operands.length &&
         operands.every((v, i) => (seg.defined.has(v.id) ? v : seg.importParam.get(v.id)) === op.operands[i]) &&
         (prim !== 'constant' || String(op.attrs.value) === String(attrs.value));
-      if (!same) throw new ReplayMismatch(`retrace recorded ${prim} where ${op ? op.prim : 'the end of a segment'} was recorded before`);
+      if (!same) this.mismatch(`retrace recorded ${prim} where ${op ? op.prim : 'the end of a segment'} was recorded before`);
       this.at++;
       return [...op.results];
     }
+    this.recorded = true;
     const results = seg.builder.op(prim, operands.map((v) => local(seg, v)), attrs as Attrs<Primitive>, regions, loc);
     for (const r of results) seg.defined.add(r.id);
     return results;
@@ -239,8 +256,9 @@ class JitTrace extends IRTrace {
     if (this.replaying) {
       const end = seg.end!;
       if (end.kind !== 'guard' || end.value.id !== v.id || this.at !== seg.builder.ops.length) {
-        throw new ReplayMismatch(`retrace read a value where the recorded trace ${end.kind === 'guard' ? 'read another one' : 'ended'}`);
+        this.mismatch(`retrace read a value where the recorded trace ${end.kind === 'guard' ? 'read another one' : 'ended'}`);
       }
+      this.confirmProbe();
     } else {
       local(seg, v);
       seg.end = { kind: 'guard', value: v, why, line };
@@ -249,14 +267,37 @@ class JitTrace extends IRTrace {
     const key = guardKey(host);
     let next = seg.children.get(key);
     if (!next) {
-      next = newSegment();
-      seg.children.set(key, next);
-      this.created ??= { parent: seg, key };
+      // A value not seen before often takes a path already recorded (`if (s > 0)` sees many values of s):
+      // follow an existing sibling and only record a new segment if the ops turn out different.
+      const skip = this.excluded.get(seg)?.get(key);
+      const candidate = [...new Set(seg.children.values())].find((c) => c.end && !skip?.has(c));
+      if (candidate) {
+        next = candidate;
+        this.probing = { parent: seg, key, candidate };
+      } else {
+        next = newSegment();
+        seg.children.set(key, next);
+        this.created ??= { parent: seg, key };
+        this.recorded = true;
+      }
     }
     this.seg = next;
     this.at = 0;
     this.path.push(next);
     return host;
+  }
+
+  private mismatch(message: string): never {
+    if (this.probing) throw new Divergence(this.probing.parent, this.probing.key, this.probing.candidate);
+    throw new ReplayMismatch(message);
+  }
+
+  /** The probed sibling matched up to its end: this guard value takes that path from now on. */
+  private confirmProbe(): void {
+    const p = this.probing;
+    if (!p || this.seg !== p.candidate) return;
+    if (p.parent.children.size < MAX_GUARD_KEYS) p.parent.children.set(p.key, p.candidate);
+    this.probing = undefined;
   }
 
   /** Runs the current segment for all its values (once per trace) and reads `v`. */
@@ -284,9 +325,10 @@ class JitTrace extends IRTrace {
     const seg = this.seg;
     if (this.replaying) {
       const end = seg.end!;
-      if (end.kind !== 'final' || this.at !== seg.builder.ops.length || end.outputs.some((v, i) => v !== outputs[i])) {
-        throw new ReplayMismatch('retrace ended differently from the recorded trace');
+      if (end.kind !== 'final' || this.at !== seg.builder.ops.length || end.outputs.length !== outputs.length || end.outputs.some((v, i) => v !== outputs[i])) {
+        this.mismatch('retrace ended differently from the recorded trace');
       }
+      this.confirmProbe();
       return;
     }
     for (const v of outputs) local(seg, v);
@@ -298,9 +340,23 @@ class JitTrace extends IRTrace {
  * Traces one call of `call` (which receives the input tracers) into the entry's tree: replays the known
  * prefix, records the new path. Throws ReplayMismatch when the function does not trace the same way twice.
  */
-export function traceIntoTree(entry: Entry, leaves: readonly Tensor[], call: (inputs: Tensor[]) => unknown, opts: JitTraceOptions): void {
+export function traceIntoTree(entry: Entry, leaves: readonly Tensor[], call: (inputs: Tensor[]) => unknown, opts: JitTraceOptions): { recorded: boolean; runs: number } {
+  const excluded = new Map<Segment, Map<string, Set<Segment>>>();
+  for (let runs = 1; ; runs++) {
+    try {
+      return { recorded: traceOnce(entry, leaves, call, opts, excluded), runs };
+    } catch (e) {
+      if (!(e instanceof Divergence)) throw e;
+      const byKey = excluded.get(e.parent) ?? new Map<string, Set<Segment>>();
+      excluded.set(e.parent, byKey);
+      byKey.set(e.key, (byKey.get(e.key) ?? new Set()).add(e.candidate));
+    }
+  }
+}
+
+function traceOnce(entry: Entry, leaves: readonly Tensor[], call: (inputs: Tensor[]) => unknown, opts: JitTraceOptions, excluded: Map<Segment, Map<string, Set<Segment>>>): boolean {
   const env = seedEnv(entry, leaves);
-  const trace = new JitTrace(entry, env, opts);
+  const trace = new JitTrace(entry, env, opts, excluded);
   const inputs = entry.inputs.map((v, i) => trace.tracer(v, leaves[i].device));
   let ok = false;
   try {
@@ -314,14 +370,21 @@ export function traceIntoTree(entry: Entry, leaves: readonly Tensor[], call: (in
     if (!ok && !entry.root.end) entry.root = newSegment();
   }
   // Earlier segments may now have to export values the new path imports: recompile them on next use.
-  for (const s of trace.path) if (s.children.size) s.compiled = undefined;
+  if (trace.recorded) for (const s of trace.path) if (s.children.size) s.compiled = undefined;
+  return trace.recorded;
 }
 
 /** Number of complete paths (traces that reached the end) in the tree. */
-export function countPaths(seg: Segment): number {
-  if (seg.end?.kind === 'final') return 1;
+export function countPaths(root: Segment): number {
+  const seen = new Set<Segment>();
   let n = 0;
-  for (const c of seg.children.values()) n += countPaths(c);
+  const visit = (s: Segment): void => {
+    if (seen.has(s)) return; // several guard values may share one path
+    seen.add(s);
+    if (s.end?.kind === 'final') n++;
+    for (const c of s.children.values()) visit(c);
+  };
+  visit(root);
   return n;
 }
 
