@@ -20,6 +20,11 @@ export interface IRTraceOptions {
   loc?: boolean;
 }
 
+/** The id the next tensor will get (ids only grow), by making a throwaway abstract one. */
+function peekTensorId(): number {
+  return abstractTensor({ dtype: 'bool', shape: [] }, 'none').id;
+}
+
 /** The IR Value a tracer of an IRTrace stands for. */
 export function valueOf(t: Tensor): Value {
   return t._payload as Value;
@@ -36,6 +41,8 @@ export class IRTrace implements Trace {
   protected readonly lifted = new Map<Tensor, Tensor>();
   protected finished = false;
   private readonly recordLoc: boolean;
+  /** Tensors with ids from here on were created while this trace ran. */
+  private readonly firstTensorId = peekTensorId();
 
   constructor(
     readonly level: number,
@@ -85,8 +92,10 @@ export class IRTrace implements Trace {
   }
 
   protected liftNew(t: Tensor): Tensor {
-    if (!t._trace && t.size === 1) {
-      // Scalars (learning rates, eps) are cheap to bake in and let simplify fold them.
+    if (!t._trace && t.size === 1 && t.id >= this.firstTensorId) {
+      // Scalars made while tracing (JS numbers in `mul(x, 2)`) are baked in so simplify can fold them.
+      // Older tensors are captured instead: optimizers update parameters in place (Tensor._assign), and a
+      // baked copy would go stale in a compiled trace that outlives this call.
       const host = getDevice(t.device).readSync(t._buf());
       const v = this.record('constant', [], { value: [Number(host.data[0])], dtype: t.dtype, shape: [...t.shape] }, []);
       return this.tracer(v[0], t.device);

@@ -108,9 +108,9 @@ class JitFunction {
   }
 
   call(thisArg: unknown, args: unknown[]): unknown {
-    const { sig, leaves } = signatureOf(thisArg, args, this.staticArgs);
     // Inside another trace (jit in jit, grad of jit, a cond branch) the function is simply inlined.
-    if (currentTrace() || leaves.some((t) => t.isTraced)) return this.target.apply(thisArg, args);
+    if (currentTrace() || flatten([thisArg, ...args]).leaves.some((t) => t.isTraced)) return this.target.apply(thisArg, args);
+    const { sig, leaves } = signatureOf(thisArg, args, this.staticArgs);
     const device = this.opts.device ?? leaves[0]?.device ?? defaultDevice();
     this.checkDevices(sig, device);
     let rec = this.cache.get(sig.key);
