@@ -130,6 +130,22 @@ export class Tensor {
     return Number(this._host('valueOf()').data[0]);
   }
 
+  /**
+   * Moves `src`'s storage into this tensor (src becomes disposed). The one exception to immutability:
+   * eager optimizers update parameters in place this way, as PyTorch does, so modules keep their tensors.
+   */
+  _assign(src: Tensor): void {
+    if (this._trace || src._trace) throw new KilnError('assign: parameters can only be updated in place eagerly; inside jit return the new values instead');
+    if (src.dtype !== this.dtype || src.shape.length !== this.shape.length || src.shape.some((d, i) => d !== this.shape[i])) {
+      throw new KilnError(`assign: cannot assign ${src.describe()} to a parameter of type ${this.describe()}`);
+    }
+    if (src.device !== this.device) throw new KilnError(`assign: value is on ${src.device}, parameter on ${this.device}`);
+    const buffer = src._buf();
+    src.buffer = null;
+    if (this.buffer && this.buffer !== buffer) getDevice(this.device).dispose(this.buffer);
+    this.buffer = buffer;
+  }
+
   /** Frees the device buffer now. Later use throws; disposing twice is harmless. */
   dispose(): void {
     if (this.buffer) {
