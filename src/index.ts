@@ -1,0 +1,7 @@
+// Kiln's public API: everything a user imports from 'kiln' is re-exported here.
+import './codegen/cpu_ref.js';
+
+export * from './frontend/ops/linalg.js';
+export * from './frontend/ops/nn_functional.js';
+export * from './frontend/ops/conv.js';
+export * from './frontend/ops/losses.js';
