@@ -5,3 +5,8 @@ export * from './frontend/ops/linalg.js';
 export * from './frontend/ops/nn_functional.js';
 export * from './frontend/ops/conv.js';
 export * from './frontend/ops/losses.js';
+export { jit } from './frontend/jit/jit.js';
+export type { JitOptions, JitStats, Jitted } from './frontend/jit/jit.js';
+export { makeIR } from './frontend/tracing.js';
+export { cond, whileLoop, forLoop, scan } from './frontend/control.js';
+export type { ScanOptions } from './frontend/control.js';
