@@ -158,7 +158,7 @@ describe('convTranspose2d', () => {
       const cx = conv2d(x.t, w.t, opts);
       const y = rand(cx.shape, 303, 'float64');
       // outputPadding recovers the input size the strided conv rounded away.
-      const outputPadding = [2, 3].map((d, i) => {
+      const outputPadding = [2, 3].map((d) => {
         const full = (cx.shape[d] - 1) * c.stride - 2 * c.padding + c.dilation * (c.ws[d] - 1) + 1;
         return c.xs[d] - full;
       });

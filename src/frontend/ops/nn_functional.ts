@@ -2,12 +2,12 @@
 // normalization layers (PyTorch semantics). Everything that can overflow is written in its stable form.
 import { promoteTypes } from '../../ir/dtype.js';
 import { fail } from '../../ir/error.js';
-import { normalizeAxes, normalizeAxis } from '../../ir/shape.js';
+import { normalizeAxis } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor, tensor } from '../convert.js';
 import {
-  abs, add, astype, div, eq, erf, exp, expm1, ge, gt, log, log1p, maximum, minimum, mul, neg, pow, relu, rsqrt,
+  abs, add, astype, div, erf, exp, expm1, ge, gt, log, log1p, maximum, minimum, mul, neg, pow, relu, rsqrt,
   sigmoid, sub, tanh, where,
 } from './elementwise.js';
 import { broadcastIn, floatDType, full, maxAxes, meanAxes, reshapeTo, sumAxes, toFloat } from './nn_internal.js';
@@ -42,20 +42,6 @@ export function logSoftmax(x: TensorLike, opts?: AxisOptions): Tensor {
   const axis = normalizeAxis('logSoftmax', options('logSoftmax', opts, 'axis').axis ?? -1, t.ndim);
   const shifted = sub(t, maxAxes('logSoftmax', t, axis, true));
   return sub(shifted, log(sumAxes('logSoftmax', exp(shifted), axis, true)));
-}
-
-/**
- * Stable log(sum(exp(x))) over `axis` (all axes when omitted). Private: the public logSumExp lives
- * with the reductions; this one only serves the losses and softmax family here.
- */
-export function _logSumExp(op: string, t: Tensor, axis: number | readonly number[] | undefined, keepdims = false): Tensor {
-  const axes = normalizeAxes(op, axis, t.ndim);
-  const m = maxAxes(op, t, axes, true);
-  // An all -inf slice has max -inf; shifting by 0 there keeps the result -inf instead of NaN.
-  const safe = where(eq(m, -Infinity), full(m.shape, 0, m.dtype, m.device), m);
-  const s = log(sumAxes(op, exp(sub(t, safe)), axes, true));
-  const r = add(s, safe);
-  return keepdims ? r : reshapeTo(r, t.shape.filter((_, i) => !axes.includes(i)));
 }
 
 // ---- activations ----------------------------------------------------------------------------------

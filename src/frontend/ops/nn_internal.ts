@@ -70,3 +70,4 @@ export function tupleOf(op: string, name: string, v: number | readonly number[],
   }
   return xs;
 }
+
