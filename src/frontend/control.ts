@@ -98,12 +98,13 @@ export function cond<R>(pred: Tensor | boolean, trueFn: (...operands: any[]) => 
 /** `whileLoop(condFn, bodyFn, init)`: `carry = bodyFn(carry)` while `condFn(carry)`; returns the carry. */
 export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, bodyFn: (carry: C) => C, init: C): C {
   const { leaves: initLeaves } = flatten(init);
+  // Numbers in the carry become scalar tensors in both modes, so eager and jit results have one dtype.
+  const start = numbersToScalars(init, initLeaves[0]?.device) as C;
   if (!staging(initLeaves)) {
-    let carry = init;
+    let carry = start;
     while (truthy('whileLoop', condFn(carry))) carry = bodyFn(carry);
     return carry;
   }
-  const start = numbersToScalars(init, initLeaves[0]?.device) as C;
   const { leaves, treedef } = flatten(start);
   const tc = traceToFunction((c: C) => boolScalar('whileLoop', condFn(c)), [start], { name: 'while_cond' });
   const tb = traceToFunction(bodyFn, [start], { name: 'while_body' });
@@ -179,8 +180,9 @@ export function scan<C, X, Y>(fn: (carry: C, x: X) => [C, Y], init: C, xs: X, op
   const length = scanLength(xLeaves, opts);
   const reverse = opts.reverse ?? false;
   const device = xLeaves[0]?.device ?? initLeaves[0]?.device;
+  const start = numbersToScalars(init, device) as C;
   if (!staging([...xLeaves, ...initLeaves])) {
-    let carry = init;
+    let carry = start;
     const yRows: Tensor[][] = [];
     let yTree: TreeDef | undefined;
     for (let k = 0; k < length; k++) {
@@ -193,8 +195,8 @@ export function scan<C, X, Y>(fn: (carry: C, x: X) => [C, Y], init: C, xs: X, op
     }
     if (yTree === undefined) {
       // No step ran: trace the body once only to learn the types of the (empty) ys.
-      const tf = traceBody(fn, init, xLeaves, xTree, device);
-      const yTypes = tf.fn.body.results.slice(initLeaves.length);
+      const tf = traceBody(fn, start, xLeaves, xTree, device);
+      const yTypes = tf.fn.body.results.slice(flatten(start).leaves.length);
       const yTreeDef = (tf.outTree as { children: readonly TreeDef[] }).children[1];
       return [carry, unflatten(yTreeDef, yTypes.map((v) => stackRows([], v.type, device)))];
     }
@@ -202,7 +204,6 @@ export function scan<C, X, Y>(fn: (carry: C, x: X) => [C, Y], init: C, xs: X, op
     const ys = Array.from({ length: nY }, (_, j) => stackRows(yRows.map((r) => r[j]), yRows[0][j], device));
     return [carry, unflatten(yTree, ys)];
   }
-  const start = numbersToScalars(init, device) as C;
   const { leaves, treedef: carryTree } = flatten(start);
   const tf = traceBody(fn, start, xLeaves, xTree, device);
   const out = tf.outTree;
@@ -251,7 +252,7 @@ export function forLoop<C>(lower: number | Tensor, upper: number | Tensor, bodyF
   const n = Math.max(0, hi - lo);
   const { leaves } = flatten(init);
   if (!staging(leaves)) {
-    let carry = init;
+    let carry = numbersToScalars(init, leaves[0]?.device) as C;
     for (let i = lo; i < hi; i++) carry = bodyFn(i, carry);
     return carry;
   }
