@@ -95,7 +95,7 @@ describe('jit(f)(x) equals f(x)', () => {
       whileLoop(
         ([x, i]: [Tensor, Tensor]) => logicalAnd(lt(i, 50), gt(dot(sub(mul(x, x), a), sub(mul(x, x), a)), 1e-8)),
         ([x, i]: [Tensor, Tensor]) => [mul(add(x, div(a, x)), 0.5), add(i, 1)] as [Tensor, Tensor],
-        [a, 0] as [Tensor, number],
+        [a, 0] as unknown as [Tensor, Tensor], // the JS 0 becomes an int32 scalar tensor
       );
     const a = tensor([2, 9, 0.25, 7]);
     const [x, iters] = jit(newton)(a);
