@@ -163,20 +163,12 @@ function reduceOk(ops: readonly Op[], reductions: readonly Op[], outputs: Value[
  * a row kernel computes them once per row.
  */
 export function recomputesExpensiveWork(ops: readonly Op[], oncePerRow: (v: Value) => boolean): boolean {
-  const producer = new Map<Value, Op>();
-  for (const op of ops) op.results.forEach((v) => producer.set(v, op));
-  for (const b of ops) {
-    if (b.prim !== 'broadcast' || sizeOf(b.results[0].type.shape) <= sizeOf(b.operands[0].type.shape)) continue;
-    const stack = [b.operands[0]];
-    const seen = new Set<Value>();
-    while (stack.length) {
-      const v = stack.pop()!;
-      const d = producer.get(v);
-      if (!d || seen.has(v) || oncePerRow(v)) continue;
-      seen.add(v);
-      if (EXPENSIVE_OPS.has(d.prim)) return true;
-      stack.push(...d.operands);
-    }
+  // One forward sweep: which values carry expensive per-element work computed inside this kernel.
+  const costly = new Set<Value>();
+  for (const op of ops) {
+    const reads = op.operands.filter((v) => costly.has(v));
+    if (op.prim === 'broadcast' && reads.length && sizeOf(op.results[0].type.shape) > sizeOf(op.operands[0].type.shape)) return true;
+    if (EXPENSIVE_OPS.has(op.prim) || reads.length) for (const v of op.results) if (!oncePerRow(v)) costly.add(v);
   }
   return false;
 }

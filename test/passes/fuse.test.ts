@@ -5,6 +5,8 @@ import { cse } from '../../src/passes/cse.js';
 import { dce } from '../../src/passes/dce.js';
 import type { Function, Op } from '../../src/ir/function.js';
 import { elementwiseChain, layerNorm, mlp, mlpTrainStep, softmax } from './programs.js';
+import { rewrite } from './helpers.js';
+import { printFunction } from '../../src/ir/printer.js';
 
 const fused = (fn: Function) => fuse(dce(cse(fn)));
 const fusions = (fn: Function): Op[] => fn.body.ops.filter((op) => op.prim === 'fusion');
@@ -58,5 +60,117 @@ describe('fuse: cost rule', () => {
     const anchors = fusions(f).flatMap((k) => k.regions[0].ops.filter((o) => ['reduce_sum', 'reduce_max', 'dot_general'].includes(o.prim)));
     const original = mlpTrainStep().body.ops.filter((o) => ['reduce_sum', 'reduce_max', 'dot_general'].includes(o.prim));
     expect(anchors.length).toBe(original.length);
+  });
+});
+
+describe('fuse: golden IR', () => {
+  it('softmax: a max kernel, then one two-pass kernel (exp, sum, divide)', () => {
+    expect(rewrite(fuse, `func @softmax(%x: f32[2,5]) -> (f32[2,5]) {
+  %m = reduce_max %x {axes=[1]} : f32[2]
+  %bm = broadcast %m {dims=[0], shape=[2,5]} : f32[2,5]
+  %d = sub %x, %bm : f32[2,5]
+  %e = exp %d : f32[2,5]
+  %s = reduce_sum %e {axes=[1]} : f32[2]
+  %bs = broadcast %s {dims=[0], shape=[2,5]} : f32[2,5]
+  %y = div %e, %bs : f32[2,5]
+  return %y
+}`)).toMatchInlineSnapshot(`
+  "func @softmax(%x: f32[2,5]) -> (f32[2,5]) {
+    %0 = fusion %x {kind=reduce} : f32[2] {
+    ^(%1: f32[2,5]):
+      %2 = reduce_max %1 {axes=[1]} : f32[2]
+      yield %2
+    }
+    %3 = fusion %0, %x {kind=reduce} : f32[2,5] {
+    ^(%4: f32[2], %5: f32[2,5]):
+      %6 = broadcast %4 {dims=[0], shape=[2,5]} : f32[2,5]
+      %7 = sub %5, %6 : f32[2,5]
+      %8 = exp %7 : f32[2,5]
+      %9 = reduce_sum %8 {axes=[1]} : f32[2]
+      %10 = broadcast %9 {dims=[0], shape=[2,5]} : f32[2,5]
+      %11 = div %8, %10 : f32[2,5]
+      yield %11
+    }
+    return %3
+  }
+  "
+`);
+  });
+
+  it('relu(x @ w + b): the bias add and relu are the epilogue of the contraction', () => {
+    expect(rewrite(fuse, `func @dense(%x: f32[4,3], %w: f32[3,5], %b: f32[5]) -> (f32[4,5]) {
+  %0 = dot_general %x, %w {batch=[[],[]], contract=[[1],[0]]} : f32[4,5]
+  %1 = broadcast %b {dims=[1], shape=[4,5]} : f32[4,5]
+  %2 = add %0, %1 : f32[4,5]
+  %3 = relu %2 : f32[4,5]
+  return %3
+}`)).toMatchInlineSnapshot(`
+  "func @dense(%x: f32[4,3], %w: f32[3,5], %b: f32[5]) -> (f32[4,5]) {
+    %0 = fusion %x, %w, %b {kind=contraction} : f32[4,5] {
+    ^(%1: f32[4,3], %2: f32[3,5], %3: f32[5]):
+      %4 = dot_general %1, %2 {batch=[[],[]], contract=[[1],[0]]} : f32[4,5]
+      %5 = broadcast %3 {dims=[1], shape=[4,5]} : f32[4,5]
+      %6 = add %4, %5 : f32[4,5]
+      %7 = relu %6 : f32[4,5]
+      yield %7
+    }
+    return %0
+  }
+  "
+`);
+  });
+
+  it('a value read by two kernels is computed once and written out; control flow stays on top', () => {
+    expect(rewrite(fuse, `func @f(%p: bool[], %x: f32[4], %y: f32[4]) -> (f32[], f32[4]) {
+  %e = exp %x : f32[4]
+  %s = reduce_sum %e {axes=[0]} : f32[]
+  %r = cond %p, %e : f32[4] {
+  ^(%a: f32[4]):
+    %b = neg %a : f32[4]
+    %c = mul %b, %b : f32[4]
+    yield %c
+  } {
+  ^(%d: f32[4]):
+    yield %d
+  }
+  %z = add %r, %y : f32[4]
+  return %s, %z
+}`)).toMatchInlineSnapshot(`
+  "func @f(%p: bool[], %x: f32[4], %y: f32[4]) -> (f32[], f32[4]) {
+    %0, %1 = fusion %x {kind=reduce} : f32[4], f32[] {
+    ^(%2: f32[4]):
+      %3 = exp %2 : f32[4]
+      %4 = reduce_sum %3 {axes=[0]} : f32[]
+      yield %3, %4
+    }
+    %5 = cond %p, %0 : f32[4] {
+    ^(%a: f32[4]):
+      %6 = fusion %a {kind=elementwise} : f32[4] {
+      ^(%7: f32[4]):
+        %8 = neg %7 : f32[4]
+        %9 = mul %8, %8 : f32[4]
+        yield %9
+      }
+      yield %6
+    } {
+    ^(%d: f32[4]):
+      yield %d
+    }
+    %10 = fusion %5, %y {kind=elementwise} : f32[4] {
+    ^(%11: f32[4], %12: f32[4]):
+      %13 = add %11, %12 : f32[4]
+      yield %13
+    }
+    return %1, %10
+  }
+  "
+`);
+  });
+});
+
+describe('fuse: idempotence', () => {
+  it('leaves a fused function as it is', () => {
+    const once = fused(mlpTrainStep(4, 6, 8, 3));
+    expect(printFunction(fuse(once))).toBe(printFunction(once));
   });
 });
