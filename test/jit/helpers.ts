@@ -40,3 +40,6 @@ export function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5): void 
 }
 
 export const vals = (t: Tensor): number[] => Array.from(t.dataSync());
+
+/** Sum of all elements as a scalar (the reduce primitive directly, until the public sum lands here). */
+export { sumAll } from './sum_all.js';
