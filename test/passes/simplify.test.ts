@@ -107,6 +107,22 @@ describe('simplify: identities', () => {
 `);
   });
 
+  it('broadcasts straight from a keepdims reduction (reshape that only adds size-1 dims)', () => {
+    expect(run(`func @f(%x: f32[4,6]) -> (f32[4,6]) {
+  %0 = reduce_max %x {axes=[1]} : f32[4]
+  %1 = reshape %0 {shape=[4,1]} : f32[4,1]
+  %2 = broadcast %1 {dims=[0,1], shape=[4,6]} : f32[4,6]
+  return %2
+}`)).toMatchInlineSnapshot(`
+  "func @f(%x: f32[4,6]) -> (f32[4,6]) {
+    %0 = reduce_max %x {axes=[1]} : f32[4]
+    %1 = broadcast %0 {dims=[0], shape=[4,6]} : f32[4,6]
+    return %1
+  }
+  "
+`);
+  });
+
   it('drops casts to the same dtype, selects on constant predicates and selects of equal branches', () => {
     expect(run(`func @f(%x: f32[2], %y: f32[2], %p: bool[2]) -> (f32[2], f32[2], f32[2]) {
   %c = cast %x {dtype=f32} : f32[2]
