@@ -9,3 +9,4 @@ export * from './array.js';
 export * from './printer.js';
 export * from './parser.js';
 export * from './verify.js';
+export * from './interpret.js';
