@@ -25,6 +25,7 @@ const COMPOUND: Record<string, string> = { '+=': 'add', '-=': 'sub', '*=': 'mul'
 
 const isNode = (x: unknown): x is Node => typeof x === 'object' && x !== null && typeof (x as Node).type === 'string' && typeof (x as Node).start === 'number';
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+const NATIVE_TEST = new Set(['IfStatement', 'WhileStatement', 'DoWhileStatement', 'ForStatement']);
 const LOOP_TYPES = new Set(['WhileStatement', 'DoWhileStatement', 'ForStatement', 'ForInStatement', 'ForOfStatement']);
 
 function children(node: Node): Node[] {
@@ -159,11 +160,15 @@ class Rewriter {
   }
 
   private splice(n: Node): string {
+    // A statement left native still reads its test as a JS boolean: a tensor there must be read with
+    // item() (a guard under jit), not taken as an always-truthy object.
+    const test = NATIVE_TEST.has(n.type) ? n.test : null;
     let out = '';
     let pos = n.start;
     for (const c of children(n)) {
       if (c.start < pos) continue; // shorthand properties share one range
-      out += this.src.slice(pos, c.start) + this.emit(c);
+      const text = this.emit(c);
+      out += this.src.slice(pos, c.start) + (c === test ? `__ag.truth(${text})` : text);
       pos = c.end;
     }
     return out + this.src.slice(pos, n.end);
@@ -330,7 +335,10 @@ export function autograph<F extends (...args: any[]) => unknown>(fn: F, opts: Au
     throw new KilnError(
       `autograph(${name}): the function uses ${missing.map((m) => `'${m}'`).join(', ')} from its enclosing scope, which the rewritten ` +
         `function cannot see (it is rebuilt from source). Pass ${missing.length > 1 ? 'them' : 'it'} as arguments, or list ` +
-        `${missing.length > 1 ? 'them' : 'it'}: jit(fn, {autograph: true, scope: {${missing.join(', ')}}})`,
+        `${missing.length > 1 ? 'them' : 'it'}: jit(fn, {autograph: true, scope: {${missing.join(', ')}}})` +
+        (missing.some((m) => /^__vite_ssr_import_\d+__$|^_?import\d*$/.test(m))
+          ? '. Names like __vite_ssr_import_0__ are imports renamed by a bundler or test runner: call the ops through an object you pass in scope ({k}) or through tensor methods.'
+          : ''),
     );
   }
   const n = node as unknown as Node;

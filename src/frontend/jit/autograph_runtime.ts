@@ -77,6 +77,9 @@ export const runtime = {
     return at(where, () => forLoop(lo as Tensor, hi as Tensor, (i, v: Vals) => bodyFn(i, ...v), vals));
   },
 
+  /** The test of a statement left native: tensors are read (item(), a guard under jit). */
+  truth: (x: unknown): boolean => truthy(x),
+
   // ---- operators ----------------------------------------------------------------------------------
   lt: (a: any, b: any) => (tensorOp(a, b) ? ew.lt(a, b) : a < b),
   le: (a: any, b: any) => (tensorOp(a, b) ? ew.le(a, b) : a <= b),

@@ -55,7 +55,11 @@ export interface JitStats {
   paths: number;
   /** Calls that ran op by op because an input requires grad (so the autograd tape sees the ops). */
   eagerCalls: number;
-  /** Room for later layers (passes: kernels, peakBytes, per-pass timings). */
+  /** Kernel launches per call of the latest compiled program (fusion kernels + unfused ops). */
+  kernels: number;
+  /** Bytes of intermediates the latest compiled program allocates (its memory plan). */
+  peakBytes: number;
+  /** Also `<pass>Ms` (verifyMs, simplifyMs, cseMs, dceMs, fuseMs, planMs): time spent in each pass. */
   [metric: string]: number;
 }
 
@@ -97,6 +101,7 @@ class JitFunction {
   private readonly donateArgs: Set<number>;
   private readonly cache = new Map<string, { sig: Signature; entry: Entry }>();
   private readonly counters = { hits: 0, misses: 0, traces: 0, probes: 0, compileMs: 0, eagerCalls: 0 };
+  private readonly pipeline: Record<string, number> = { kernels: 0, peakBytes: 0 };
   private warnedStorm = false;
 
   constructor(fn: (...args: any[]) => unknown, private readonly opts: JitOptions) {
@@ -157,6 +162,11 @@ class JitFunction {
       root: newSegment(),
       donate,
       onCompile: (ms) => (this.counters.compileMs += ms),
+      onPipeline: (report) => {
+        this.pipeline.kernels = report.kernels;
+        this.pipeline.peakBytes = report.peakBytes;
+        for (const t of report.timings) this.pipeline[`${t.pass}Ms`] = (this.pipeline[`${t.pass}Ms`] ?? 0) + t.ms;
+      },
     };
   }
 
@@ -237,7 +247,7 @@ class JitFunction {
   }
 
   stats(): JitStats {
-    return { ...this.counters, entries: this.cache.size, paths: this.paths() };
+    return { ...this.counters, kernels: 0, peakBytes: 0, ...this.pipeline, entries: this.cache.size, paths: this.paths() };
   }
 
   explainMiss(thisArg: unknown, args: unknown[]): string {

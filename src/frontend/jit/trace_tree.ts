@@ -14,7 +14,8 @@ import { newValue } from '../../ir/function.js';
 import type { AnyAttrs, Attrs, Primitive } from '../../ir/ops.js';
 import type { DeviceBuffer, Executable } from '../../codegen/device.js';
 import { getDevice } from '../../codegen/device.js';
-import { runPipeline } from '../../passes/pipeline.js';
+import { runPipelineWithReport } from '../../passes/pipeline.js';
+import type { PipelineReport } from '../../passes/pipeline.js';
 import { Tensor } from '../tensor.js';
 import { nextTraceLevel, withTrace } from '../trace.js';
 import { TreeDef, flatten } from '../pytree.js';
@@ -54,6 +55,8 @@ export interface Entry {
   readonly donate: ReadonlySet<number>;
   /** Called with the milliseconds spent compiling (for jit stats). */
   readonly onCompile: (ms: number) => void;
+  /** Called with the pass pipeline's report (kernels, peakBytes, per-pass ms) of each compiled segment. */
+  readonly onPipeline?: (report: PipelineReport) => void;
 }
 
 export function newSegment(): Segment {
@@ -110,11 +113,13 @@ function compileSegment(entry: Entry, seg: Segment): NonNullable<Segment['compil
   const head = end.kind === 'guard' ? [end.value] : end.outputs;
   const exports = end.kind === 'guard' ? exportsOf(seg) : [];
   return timed(entry, () => {
-    const fn = runPipeline(segmentFunction(seg, entry.name, [...head, ...exports]));
     // Donation is only safe when nothing after this program reads the inputs: a guard-free function.
     const donate = end.kind === 'final' && seg === entry.root
       ? seg.imports.flatMap((v, i) => (entry.donate.has(entry.inputs.indexOf(v)) ? [i] : []))
       : [];
+    const report = runPipelineWithReport(segmentFunction(seg, entry.name, [...head, ...exports]), { donate });
+    entry.onPipeline?.(report);
+    const fn = report.fn;
     const exec = getDevice(entry.device).compile(fn, donate.length ? { donate } : undefined);
     return { exec, head: head.length, exports };
   });
