@@ -9,7 +9,7 @@ import { autograph, autographSource } from '../../src/frontend/jit/autograph.js'
 import { sumAll, vals, expectClose } from './helpers.js';
 
 // Test runners rename imports (__vite_ssr_import_0__), so rewritten functions reach ops through `k`.
-const k = { sum: sumAll, add, sub, mul, neg, exp };
+const k: any = { sum: sumAll, add, sub, mul, neg, exp };
 const scope = { k };
 
 function branchy(x: any) {
