@@ -63,6 +63,12 @@ describe('traceToFunction', () => {
     expect(() => makeIR(f)(t([]))).toThrow(/item\(\) needs the value of a traced tensor f32\[\] at .*tracing\.test\.ts:\d+:\d+.*cond/);
   });
 
+  it('records the user source line on ops when asked ({loc: true} or KILN_LOC=1)', () => {
+    const tf = traceToFunction((a: Tensor) => exp(a), [t([2])], { loc: true });
+    expect(tf.fn.body.ops[0].loc).toMatch(/tracing\.test\.ts:\d+:\d+$/);
+    expect(traceToFunction((a: Tensor) => exp(a), [t([2])]).fn.body.ops[0].loc).toBeUndefined();
+  });
+
   it('rejects tracers that escape their trace', () => {
     let leaked: Tensor | undefined;
     makeIR((a: Tensor) => { leaked = mul(a, a); return a; })(t([2]));
