@@ -5,7 +5,11 @@ import { cse } from '../../src/passes/cse.js';
 import { dce } from '../../src/passes/dce.js';
 import type { Function, Op } from '../../src/ir/function.js';
 import { elementwiseChain, layerNorm, mlp, mlpTrainStep, softmax } from './programs.js';
-import { rewrite } from './helpers.js';
+import { close, randomInputs, rewrite } from './helpers.js';
+import { parseFunction } from '../../src/ir/parser.js';
+import { interpret } from '../../src/ir/interpret.js';
+import { hostArray } from '../../src/ir/array.js';
+import { runPipeline } from '../../src/passes/pipeline.js';
 import { printFunction } from '../../src/ir/printer.js';
 
 const fused = (fn: Function) => fuse(dce(cse(fn)));
@@ -165,6 +169,89 @@ describe('fuse: golden IR', () => {
   }
   "
 `);
+  });
+});
+
+describe('fuse: loops', () => {
+  it('fuses the bodies of while and scan, and the full pipeline keeps their results', () => {
+    const text = `func @loops(%n: i32[], %x: f32[3], %xs: f32[5,3]) -> (i32[], f32[3], f32[3], f32[5,3]) {
+  %0 = constant {dtype=i32, shape=[], value=[0]} : i32[]
+  %1, %2 = while %0, %x : i32[], f32[3] {
+  ^(%i: i32[], %v: f32[3]):
+    %3 = lt %i, %n : bool[]
+    yield %3
+  } {
+  ^(%j: i32[], %w: f32[3]):
+    %4 = constant {dtype=i32, shape=[], value=[1]} : i32[]
+    %5 = add %j, %4 : i32[]
+    %6 = tanh %w : f32[3]
+    %7 = mul %6, %w : f32[3]
+    %8 = reduce_sum %7 {axes=[0]} : f32[]
+    %9 = broadcast %8 {dims=[], shape=[3]} : f32[3]
+    %10 = sub %7, %9 : f32[3]
+    yield %5, %10
+  }
+  %11 = constant {dtype=f32, shape=[3], value=[0]} : f32[3]
+  %12, %13 = scan %11, %xs {length=5, numCarry=1, reverse=false} : f32[3], f32[5,3] {
+  ^(%acc: f32[3], %row: f32[3]):
+    %14 = exp %row : f32[3]
+    %15 = add %acc, %14 : f32[3]
+    %16 = neg %15 : f32[3]
+    yield %15, %16
+  }
+  return %1, %2, %12, %13
+}`;
+    expect(rewrite(fuse, text)).toMatchInlineSnapshot(`
+      "func @loops(%n: i32[], %x: f32[3], %xs: f32[5,3]) -> (i32[], f32[3], f32[3], f32[5,3]) {
+        %0 = constant {dtype=i32, shape=[], value=[0]} : i32[]
+        %1, %2 = while %0, %x : i32[], f32[3] {
+        ^(%i: i32[], %v: f32[3]):
+          %3 = fusion %i, %n {kind=elementwise} : bool[] {
+          ^(%4: i32[], %5: i32[]):
+            %6 = lt %4, %5 : bool[]
+            yield %6
+          }
+          yield %3
+        } {
+        ^(%j: i32[], %w: f32[3]):
+          %7 = fusion %j {kind=elementwise} : i32[] {
+          ^(%8: i32[]):
+            %9 = constant {dtype=i32, shape=[], value=[1]} : i32[]
+            %10 = add %8, %9 : i32[]
+            yield %10
+          }
+          %11 = fusion %w {kind=reduce} : f32[3] {
+          ^(%12: f32[3]):
+            %13 = tanh %12 : f32[3]
+            %14 = mul %13, %12 : f32[3]
+            %15 = reduce_sum %14 {axes=[0]} : f32[]
+            %16 = broadcast %15 {dims=[], shape=[3]} : f32[3]
+            %17 = sub %14, %16 : f32[3]
+            yield %17
+          }
+          yield %7, %11
+        }
+        %18 = constant {dtype=f32, shape=[3], value=[0]} : f32[3]
+        %19, %20 = scan %18, %xs {length=5, numCarry=1, reverse=false} : f32[3], f32[5,3] {
+        ^(%acc: f32[3], %row: f32[3]):
+          %21, %22 = fusion %row, %acc {kind=elementwise} : f32[3], f32[3] {
+          ^(%23: f32[3], %24: f32[3]):
+            %25 = exp %23 : f32[3]
+            %26 = add %24, %25 : f32[3]
+            %27 = neg %26 : f32[3]
+            yield %26, %27
+          }
+          yield %21, %22
+        }
+        return %1, %2, %19, %20
+      }
+      "
+    `);
+    const fn = parseFunction(text);
+    const inputs = [hostArray('int32', [], [3]), ...randomInputs(fn, 5).slice(1)];
+    const before = interpret(fn, inputs);
+    const after = interpret(runPipeline(fn, { verify: true }), inputs);
+    expect(before.every((r, i) => close(r, after[i]))).toBe(true);
   });
 });
 
