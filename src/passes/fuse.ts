@@ -37,6 +37,12 @@ class Grouping {
   readonly valueReaders = new Map<Value, number[]>();
   readonly blockResults: Set<Value>;
   readonly producer = new Map<Value, number>();
+  /**
+   * Values computed from a reduction or contraction through per-element ops. Ops are placed last to
+   * first, so an epilogue is tried before its reduction joins: the cost rule looks ahead, assuming the
+   * reduction will join the same kernel (it does unless it is read elsewhere).
+   */
+  readonly afterAnchor = new Set<Value>();
 
   constructor(readonly ops: readonly Op[], results: readonly Value[]) {
     this.groupsOf = ops.map(() => new Set<number>());
@@ -85,13 +91,6 @@ class Grouping {
     const kind = kernelKind(ops, isOutput);
     return kind && !recomputesExpensiveWork(ops, (v) => this.afterAnchor.has(v)) ? kind : null;
   }
-
-  /**
-   * Values computed from a reduction or contraction through per-element ops. Ops are placed last to
-   * first, so an epilogue is tried before its reduction joins: the cost rule looks ahead, assuming the
-   * reduction will join the same kernel (it does unless it is read elsewhere).
-   */
-  readonly afterAnchor = new Set<Value>();
 
   /** Whether `from` reads (transitively) what `to` writes. */
   reaches(from: Group, to: Group): boolean {
