@@ -31,6 +31,7 @@ const a0 = (op: Op) => op.operands[0];
 const a1 = (op: Op) => op.operands[1];
 const out = (op: Op) => op.results[0].type;
 const isInt = (op: Op) => out(op).dtype === 'int32';
+const isBool = (op: Op) => out(op).dtype === 'bool';
 const isConst = (m: Match, v: Value) => m.def(v)?.prim === 'constant';
 const splatOf = (m: Match, v: Value, dtype = v.type.dtype, shape = v.type.shape) =>
   (x: number) => m.emit('constant', [], { value: [x], dtype, shape: [...shape] });
@@ -87,42 +88,129 @@ function dotThroughTranspose(op: Op, m: Match): Value | null {
   return null;
 }
 
+// ---- rewrites too long for one table line ----------------------------------------------------------
+
+const def = (m: Match, v: Value, prim: Primitive) => (m.def(v)?.prim === prim ? m.def(v)! : undefined);
+
+function splatConstant(op: Op, m: Match): Value | null {
+  const v = attrs<'constant'>(op).value;
+  return v.length > 1 && v.every((x) => Object.is(x, v[0])) ? splatOf(m, op.results[0])(v[0]) : null;
+}
+
+function selectConstant(op: Op, m: Match): Value | null {
+  const p = m.splat(a0(op));
+  if (p === undefined) return null;
+  return p ? a1(op) : op.operands[2];
+}
+
+function movementOfSplat(op: Op, m: Match): Value | null {
+  const s = m.splat(a0(op));
+  return s === undefined ? null : splatOf(m, op.results[0])(s);
+}
+
+function composeReshapes(op: Op, m: Match): Value | null {
+  const d = def(m, a0(op), 'reshape');
+  return d ? m.emit('reshape', [d.operands[0]], attrs<'reshape'>(op)) : null;
+}
+
+// transpose(y, p2) of y = transpose(x, p1): output dim i is x dim p1[p2[i]].
+function composeTransposes(op: Op, m: Match): Value | null {
+  const d = def(m, a0(op), 'transpose');
+  if (!d) return null;
+  const inner = attrs<'transpose'>(d).perm;
+  return m.emit('transpose', [d.operands[0]], { perm: attrs<'transpose'>(op).perm.map((p) => inner[p]) });
+}
+
+// Moving only size-1 dims keeps the row-major element order, which is what a reshape is.
+function transposeAsReshape(op: Op, m: Match): Value | null {
+  const shape = a0(op).type.shape;
+  const moved = attrs<'transpose'>(op).perm.filter((p) => shape[p] !== 1);
+  if (!moved.every((p, i) => i === 0 || p > moved[i - 1])) return null;
+  return m.emit('reshape', [a0(op)], { shape: [...out(op).shape] });
+}
+
+// broadcast(y, d2) of y = broadcast(x, d1): x dim i lands on output dim d2[d1[i]].
+function composeBroadcasts(op: Op, m: Match): Value | null {
+  const d = def(m, a0(op), 'broadcast');
+  if (!d) return null;
+  const { shape, dims } = attrs<'broadcast'>(op);
+  return m.emit('broadcast', [d.operands[0]], { shape: [...shape], dims: attrs<'broadcast'>(d).dims.map((i) => dims[i]) });
+}
+
+// A keepdims reduction is reduce + reshape([n] -> [n,1]) + broadcast; broadcasting from [n] directly
+// is simpler for fusion and codegen.
+function broadcastThroughReshape(op: Op, m: Match): Value | null {
+  const d = def(m, a0(op), 'reshape');
+  if (!d) return null;
+  const src = d.operands[0].type.shape;
+  const mid = a0(op).type.shape;
+  if (src.includes(1) || !onlyUnitDimsChange(src, mid)) return null;
+  const { shape, dims } = attrs<'broadcast'>(op);
+  return m.emit('broadcast', [d.operands[0]], { shape: [...shape], dims: dims.filter((_, j) => mid[j] !== 1) });
+}
+
+function broadcastAsReshape(op: Op, m: Match): Value | null {
+  if (sizeOf(a0(op).type.shape) !== sizeOf(out(op).shape)) return null;
+  return m.emit('reshape', [a0(op)], { shape: [...out(op).shape] });
+}
+
+function fullSlice(op: Op): Value | null {
+  const { start, limit, stride } = attrs<'slice'>(op);
+  return a0(op).type.shape.every((d, i) => start[i] === 0 && limit[i] === d && (stride[i] === 1 || d <= 1)) ? a0(op) : null;
+}
+
+function emptyPad(op: Op): Value | null {
+  const { low, high, interior } = attrs<'pad'>(op);
+  return [...low, ...high, ...interior].every((p) => p === 0) ? a0(op) : null;
+}
+
+function reduceUnitAxes(op: Op, m: Match): Value | null {
+  if (!attrs<'reduce_sum'>(op).axes.every((a) => a0(op).type.shape[a] === 1)) return null;
+  return m.emit('reshape', [a0(op)], { shape: [...out(op).shape] });
+}
+
+const inner = (m: Match, v: Value, prim: Primitive) => def(m, v, prim)?.operands[0] ?? null;
+const constOnLeft = (op: Op, m: Match) => isConst(m, a0(op)) && !isConst(m, a1(op));
+const swap = (op: Op, m: Match) => m.emit(op.prim, [a1(op), a0(op)], {} as never);
+const zerosOf = (op: Op, m: Match) => splatOf(m, op.results[0])(0);
+const is = (m: Match, v: Value, x: number) => m.splat(v) === x;
+
 // The rule table: tried in order for each op; the first rule that returns a value wins.
 const RULES: readonly Rule[] = [
   ['*', fold], // constant operands -> constant (splat, or at most FOLD_LIMIT elements)
-  ['constant', (op, m) => { const v = attrs<'constant'>(op).value; return v.length > 1 && v.every((x) => Object.is(x, v[0])) ? splatOf(m, op.results[0])(v[0]) : null; }], // [c, c, c] -> splat c
-  [[...COMMUTATIVE_OPS], (op, m) => isConst(m, a0(op)) && !isConst(m, a1(op)) ? m.emit(op.prim, [a1(op), a0(op)], {} as never) : null], // c op x -> x op c (constants on the right)
-  ['add', (op, m) => m.splat(a1(op)) === 0 ? a0(op) : null], // x + 0 -> x
-  ['sub', (op, m) => m.splat(a1(op)) === 0 ? a0(op) : null], // x - 0 -> x
-  ['sub', (op, m) => isInt(op) && a0(op) === a1(op) ? splatOf(m, op.results[0])(0) : null], // x - x -> 0 (ints; inf - inf is nan for floats)
-  ['mul', (op, m) => m.splat(a1(op)) === 1 ? a0(op) : null], // x * 1 -> x
-  ['mul', (op, m) => isInt(op) && m.splat(a1(op)) === 0 ? a1(op) : null], // x * 0 -> 0 (ints; nan * 0 is nan for floats)
-  ['mul', (op, m) => m.splat(a1(op)) === -1 && out(op).dtype !== 'bool' ? m.emit('neg', [a0(op)], {}) : null], // x * -1 -> neg x
-  ['div', (op, m) => m.splat(a1(op)) === 1 ? a0(op) : null], // x / 1 -> x
-  ['pow', (op, m) => m.splat(a1(op)) === 1 ? a0(op) : null], // x ** 1 -> x
-  [['max', 'min', 'and', 'or'], (op) => a0(op) === a1(op) ? a0(op) : null], // max(x, x) -> x
-  ['neg', (op, m) => m.def(a0(op))?.prim === 'neg' ? m.def(a0(op))!.operands[0] : null], // neg(neg x) -> x
-  ['not', (op, m) => out(op).dtype === 'bool' && m.def(a0(op))?.prim === 'not' ? m.def(a0(op))!.operands[0] : null], // not(not p) -> p (bool only)
-  ['cast', (op) => a0(op).type.dtype === out(op).dtype ? a0(op) : null], // cast to its own dtype -> x
-  ['select', (op, m) => { const p = m.splat(a0(op)); return p === undefined ? null : p ? a1(op) : op.operands[2]; }], // select(const p, a, b) -> a or b
-  ['select', (op) => a1(op) === op.operands[2] ? a1(op) : null], // select(p, x, x) -> x
-  [MOVEMENT_OF_SPLAT, (op, m) => { const s = m.splat(a0(op)); return s === undefined ? null : splatOf(m, op.results[0])(s); }], // movement of a splat -> splat of the new shape
-  ['reshape', (op) => sameList(a0(op).type.shape, out(op).shape) ? a0(op) : null], // reshape to its own shape -> x
-  ['reshape', (op, m) => { const d = m.def(a0(op)); return d?.prim === 'reshape' ? m.emit('reshape', [d.operands[0]], attrs<'reshape'>(op)) : null; }], // reshape(reshape x) -> reshape x
-  ['transpose', (op) => identity(attrs<'transpose'>(op).perm) ? a0(op) : null], // transpose by the identity -> x
-  ['transpose', (op, m) => { const d = m.def(a0(op)); if (d?.prim !== 'transpose') return null; const inner = attrs<'transpose'>(d).perm; return m.emit('transpose', [d.operands[0]], { perm: attrs<'transpose'>(op).perm.map((p) => inner[p]) }); }], // transpose(transpose x) -> one transpose
-  ['transpose', (op, m) => { const { perm } = attrs<'transpose'>(op); const sh = a0(op).type.shape; const moved = perm.filter((p) => sh[p] !== 1); return moved.every((p, i) => i === 0 || p > moved[i - 1]) ? m.emit('reshape', [a0(op)], { shape: [...out(op).shape] }) : null; }], // a transpose that only moves size-1 dims -> reshape
-  ['broadcast', (op) => sameList(a0(op).type.shape, out(op).shape) && identity(attrs<'broadcast'>(op).dims) ? a0(op) : null], // broadcast to its own shape -> x
-  ['broadcast', (op, m) => { const d = m.def(a0(op)); if (d?.prim !== 'broadcast') return null; const inner = attrs<'broadcast'>(d).dims; const { shape, dims } = attrs<'broadcast'>(op); return m.emit('broadcast', [d.operands[0]], { shape: [...shape], dims: inner.map((i) => dims[i]) }); }], // broadcast(broadcast x) -> one broadcast
-  ['broadcast', (op, m) => { const d = m.def(a0(op)); if (d?.prim !== 'reshape') return null; const src = d.operands[0].type.shape; const mid = a0(op).type.shape; if (src.includes(1) || !onlyUnitDimsChange(src, mid)) return null; const { shape, dims } = attrs<'broadcast'>(op); return m.emit('broadcast', [d.operands[0]], { shape: [...shape], dims: dims.filter((_, j) => mid[j] !== 1) }); }], // broadcast(reshape x) that only added size-1 dims -> broadcast x (keepdims reductions)
-  ['broadcast', (op, m) => sizeOf(a0(op).type.shape) === sizeOf(out(op).shape) ? m.emit('reshape', [a0(op)], { shape: [...out(op).shape] }) : null], // a broadcast that only adds size-1 dims -> reshape
-  ['slice', (op) => { const { start, limit, stride } = attrs<'slice'>(op); return a0(op).type.shape.every((d, i) => start[i] === 0 && limit[i] === d && (stride[i] === 1 || d <= 1)) ? a0(op) : null; }], // slice of the full range -> x
-  ['pad', (op) => { const { low, high, interior } = attrs<'pad'>(op); return [...low, ...high, ...interior].every((p) => p === 0) ? a0(op) : null; }], // pad by nothing -> x
-  ['concat', (op) => op.operands.length === 1 ? a0(op) : null], // concat of one operand -> x
-  ['flip', (op) => attrs<'flip'>(op).axes.every((a) => a0(op).type.shape[a] <= 1) ? a0(op) : null], // flip of size-1 (or no) axes -> x
-  [REDUCE_OPS, (op) => attrs<'reduce_sum'>(op).axes.length === 0 ? a0(op) : null], // reduce over no axes -> x
-  [REDUCE_OPS, (op, m) => attrs<'reduce_sum'>(op).axes.every((a) => a0(op).type.shape[a] === 1) ? m.emit('reshape', [a0(op)], { shape: [...out(op).shape] }) : null], // reduce over size-1 axes -> reshape
-  ['dot_general', dotThroughTranspose], // dot_general(transpose x, y) -> dot_general(x, y) with renumbered dims
+  ['constant', splatConstant], // [c, c, c] -> splat c
+  [[...COMMUTATIVE_OPS], (op, m) => (constOnLeft(op, m) ? swap(op, m) : null)], // c op x -> x op c
+  ['add', (op, m) => (is(m, a1(op), 0) ? a0(op) : null)], // x + 0 -> x
+  ['sub', (op, m) => (is(m, a1(op), 0) ? a0(op) : null)], // x - 0 -> x
+  ['sub', (op, m) => (isInt(op) && a0(op) === a1(op) ? zerosOf(op, m) : null)], // x - x -> 0 (ints: inf - inf is nan)
+  ['mul', (op, m) => (is(m, a1(op), 1) ? a0(op) : null)], // x * 1 -> x
+  ['mul', (op, m) => (isInt(op) && is(m, a1(op), 0) ? a1(op) : null)], // x * 0 -> 0 (ints: nan * 0 is nan)
+  ['mul', (op, m) => (is(m, a1(op), -1) && !isBool(op) ? m.emit('neg', [a0(op)], {}) : null)], // x * -1 -> neg x
+  ['div', (op, m) => (is(m, a1(op), 1) ? a0(op) : null)], // x / 1 -> x
+  ['pow', (op, m) => (is(m, a1(op), 1) ? a0(op) : null)], // x ** 1 -> x
+  [['max', 'min', 'and', 'or'], (op) => (a0(op) === a1(op) ? a0(op) : null)], // max(x, x) -> x
+  ['neg', (op, m) => inner(m, a0(op), 'neg')], // neg(neg x) -> x
+  ['not', (op, m) => inner(m, a0(op), 'not')], // not(not x) -> x (logical on bool, bitwise on int32)
+  ['cast', (op) => (a0(op).type.dtype === out(op).dtype ? a0(op) : null)], // cast to its own dtype -> x
+  ['select', selectConstant], // select(constant p, a, b) -> a or b
+  ['select', (op) => (a1(op) === op.operands[2] ? a1(op) : null)], // select(p, x, x) -> x
+  [MOVEMENT_OF_SPLAT, movementOfSplat], // movement of a splat -> splat of the new shape
+  ['reshape', (op) => (sameList(a0(op).type.shape, out(op).shape) ? a0(op) : null)], // reshape to its own shape -> x
+  ['reshape', composeReshapes], // reshape(reshape x) -> reshape x
+  ['transpose', (op) => (identity(attrs<'transpose'>(op).perm) ? a0(op) : null)], // identity transpose -> x
+  ['transpose', composeTransposes], // transpose(transpose x) -> one transpose (then maybe x)
+  ['transpose', transposeAsReshape], // a transpose that only moves size-1 dims -> reshape
+  ['broadcast', (op) => (sameList(a0(op).type.shape, out(op).shape) ? a0(op) : null)], // broadcast to its own shape -> x
+  ['broadcast', composeBroadcasts], // broadcast(broadcast x) -> one broadcast
+  ['broadcast', broadcastThroughReshape], // broadcast(reshape x) adding only size-1 dims -> broadcast x
+  ['broadcast', broadcastAsReshape], // a broadcast that only adds size-1 dims -> reshape
+  ['slice', fullSlice], // slice of the full range -> x
+  ['pad', emptyPad], // pad by nothing -> x
+  ['concat', (op) => (op.operands.length === 1 ? a0(op) : null)], // concat of one operand -> x
+  ['flip', (op) => (attrs<'flip'>(op).axes.every((a) => a0(op).type.shape[a] <= 1) ? a0(op) : null)], // flip of size-1 axes -> x
+  [REDUCE_OPS, (op) => (attrs<'reduce_sum'>(op).axes.length === 0 ? a0(op) : null)], // reduce over no axes -> x
+  [REDUCE_OPS, reduceUnitAxes], // reduce over size-1 axes -> reshape
+  ['dot_general', dotThroughTranspose], // dot_general(transpose x, y) -> dot_general(x, y), dims renumbered
   // Deliberately absent: exp(log x) and log(exp x) (rounding makes them inexact), x * 0 and x - x on
   // floats (nan, inf), and (x + a) + b reassociation (changes float rounding).
 ];
