@@ -1,0 +1,16 @@
+// kiln/runtime: loads and runs exported artifacts with the reference interpreter (and compiled code the
+// file carries, where this machine can run it). It imports src/ir and src/format only: no tracer, no
+// passes, no binaryen, no frontend (test/export/runtime_graph.test.ts checks the import graph).
+export { loadArtifact, loadArtifactSync } from './runtime/load.js';
+export type { ArtifactSource } from './runtime/load.js';
+export { Artifact } from './runtime/artifact.js';
+export type { LoadOptions } from './runtime/artifact.js';
+export { RuntimeTensor } from './runtime/tensor.js';
+export type { ArtifactInput, TensorLikeInput } from './runtime/inputs.js';
+export type { Manifest, TensorSpec, Backend } from './format/manifest.js';
+export { inspectArtifact, formatArtifactInfo } from './runtime/inspect.js';
+export type { ArtifactInfo } from './runtime/inspect.js';
+export { parseNpy, serializeNpy } from './format/npy.js';
+export { parseSafetensors, serializeSafetensors } from './format/safetensors.js';
+export { KilnError } from './ir/error.js';
+export { KILN_VERSION, ARTIFACT_FORMAT_VERSION } from './format/version.js';

@@ -1,0 +1,193 @@
+// A loaded artifact: the validated manifest, the parsed IR (re-specialized per batch size), the
+// weights, and `run`, which executes the IR with the reference interpreter. Nothing from the file is
+// ever evaluated as JavaScript: the IR is data for the interpreter, the weights are numbers.
+import { KilnError } from '../ir/error.js';
+import type { HostArray } from '../ir/array.js';
+import type { Block, Function } from '../ir/function.js';
+import { parseFunction } from '../ir/parser.js';
+import { verify } from '../ir/verify.js';
+import { interpret } from '../ir/interpret.js';
+import { sizeOf, typeToString } from '../ir/shape.js';
+import type { TensorType } from '../ir/shape.js';
+import { SHORT_NAME } from '../ir/dtype.js';
+import { fromUtf8 } from '../format/bytes.js';
+import { readContainer } from '../format/container.js';
+import type { Manifest, TensorSpec } from '../format/manifest.js';
+import { parseSafetensors } from '../format/safetensors.js';
+import { specializeText } from '../format/batch.js';
+import { RuntimeTensor } from './tensor.js';
+import type { ArtifactInput } from './inputs.js';
+import { concreteShape, inferBatch, readInput, toHostArray } from './inputs.js';
+
+export interface LoadOptions {
+  /** Largest tensor (in elements) the IR may declare anywhere; guards against hostile shapes. Default 2^28. */
+  maxElements?: number;
+  /** How many batch sizes keep a specialized IR cached (default 8). */
+  cacheSize?: number;
+}
+
+const showSpec = (s: TensorSpec) => `${SHORT_NAME[s.dtype]}[${s.shape.join(',')}]`;
+
+/** Every value's element count (params, results, region params) must stay under the limit. */
+function checkSizes(fn: Function, max: number): void {
+  const check = (t: TensorType, what: string) => {
+    if (sizeOf(t.shape) > max) throw new KilnError(`artifact: ${what} has type ${typeToString(t)}, more than the ${max}-element limit (LoadOptions.maxElements)`);
+  };
+  const walk = (b: Block) => {
+    b.params.forEach((p) => check(p.type, 'a parameter'));
+    for (const op of b.ops) {
+      op.results.forEach((r) => check(r.type, `a ${op.prim} result`));
+      op.regions.forEach(walk);
+    }
+  };
+  walk(fn.body);
+}
+
+export class Artifact {
+  readonly manifest: Manifest;
+  private readonly irText: string;
+  private readonly weights: HostArray[];
+  private readonly maxElements: number;
+  private readonly cacheSize: number;
+  private readonly programs = new Map<number, Function>();
+
+  /** Validates everything up front: a bad file fails here, not on the first run. */
+  constructor(bytes: Uint8Array, options: LoadOptions = {}) {
+    const { manifest, sections } = readContainer(bytes);
+    this.manifest = manifest;
+    this.maxElements = options.maxElements ?? 2 ** 28;
+    this.cacheSize = Math.max(1, options.cacheSize ?? 8);
+    this.irText = fromUtf8('artifact: section ir', sections.ir!);
+    const stored = parseSafetensors(sections.weights!).tensors;
+    const names = Object.keys(stored);
+    if (names.length !== manifest.weights.length) throw new KilnError(`artifact: the weights section holds ${names.length} tensors, the manifest lists ${manifest.weights.length}`);
+    this.weights = manifest.weights.map((w) => {
+      const t = Object.hasOwn(stored, w.name) ? stored[w.name] : undefined;
+      if (!t) throw new KilnError(`artifact: weight ${JSON.stringify(w.name)} is listed in the manifest but missing from the weights section`);
+      if (t.dtype !== w.dtype || t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i])) {
+        throw new KilnError(`artifact: weight ${JSON.stringify(w.name)} is ${typeToString(t)} in the weights section but ${showSpec(w)} in the manifest`);
+      }
+      return t;
+    });
+    this.program(manifest.batch?.example ?? 0);
+  }
+
+  get name(): string {
+    return this.manifest.name;
+  }
+  get inputs(): readonly TensorSpec[] {
+    return this.manifest.inputs;
+  }
+  get outputs(): readonly TensorSpec[] {
+    return this.manifest.outputs;
+  }
+
+  /** The IR text as stored (at the example batch size). */
+  get ir(): string {
+    return this.irText;
+  }
+
+  /** The IR Function for batch size `n` (ignored without a batch symbol), parsed and checked once. */
+  program(n: number): Function {
+    const batch = this.manifest.batch;
+    const key = batch ? n : 0;
+    const hit = this.programs.get(key);
+    if (hit) {
+      this.programs.delete(key);
+      this.programs.set(key, hit);
+      return hit;
+    }
+    const text = batch ? specializeText(this.irText, batch, n) : this.irText;
+    const where = batch ? `artifact (batch ${batch.symbol}=${n})` : 'artifact';
+    let fn: Function;
+    try {
+      fn = parseFunction(text);
+      verify(fn);
+    } catch (e) {
+      throw new KilnError(`${where}: the IR does not check${batch && n !== batch.example ? ' for this batch size' : ''}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    checkSizes(fn, this.maxElements);
+    this.checkSignature(fn, n, where);
+    this.programs.set(key, fn);
+    while (this.programs.size > this.cacheSize) this.programs.delete(this.programs.keys().next().value!);
+    return fn;
+  }
+
+  /** The manifest's inputs + weights must be the IR's parameters, its outputs the IR's results. */
+  private checkSignature(fn: Function, n: number, where: string): void {
+    const m = this.manifest;
+    const symbol = m.batch?.symbol;
+    const expect = [...m.inputs.map((s) => ({ s, kind: 'input' })), ...m.weights.map((s) => ({ s, kind: 'weight' }))];
+    const params = fn.body.params;
+    if (params.length !== expect.length) throw new KilnError(`${where}: the IR takes ${params.length} parameters but the manifest lists ${m.inputs.length} inputs and ${m.weights.length} weights`);
+    const same = (t: TensorType, s: TensorSpec) => {
+      const shape = concreteShape(s.shape, symbol, n);
+      return t.dtype === s.dtype && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+    };
+    params.forEach((p, i) => {
+      const { s, kind } = expect[i];
+      if (!same(p.type, s)) throw new KilnError(`${where}: ${kind} ${JSON.stringify(s.name)} is ${showSpec(s)} in the manifest but the IR parameter ${i} is ${typeToString(p.type)}`);
+    });
+    if (fn.body.results.length !== m.outputs.length) throw new KilnError(`${where}: the IR returns ${fn.body.results.length} values but the manifest lists ${m.outputs.length} outputs`);
+    fn.body.results.forEach((r, i) => {
+      const s = m.outputs[i];
+      if (!same(r.type, s)) throw new KilnError(`${where}: output ${JSON.stringify(s.name)} is ${showSpec(s)} in the manifest but the IR returns ${typeToString(r.type)}`);
+    });
+  }
+
+  /** Inputs by position (an array) or by name (an object); checked against the signature. */
+  async prepare(inputs: readonly ArtifactInput[] | Record<string, ArtifactInput>): Promise<{ n: number; args: HostArray[] }> {
+    const specs = this.manifest.inputs;
+    const list: unknown[] = Array.isArray(inputs)
+      ? inputs
+      : typeof inputs === 'object' && inputs !== null
+        ? specs.map((s) => {
+            if (!Object.hasOwn(inputs, s.name)) throw new KilnError(`artifact ${this.name}: input ${JSON.stringify(s.name)} is missing (inputs: ${specs.map((x) => x.name).join(', ')})`);
+            return (inputs as Record<string, unknown>)[s.name];
+          })
+        : [];
+    if (!Array.isArray(inputs) && (typeof inputs !== 'object' || inputs === null)) throw new KilnError(`artifact ${this.name}: run takes an array of inputs or an object of inputs by name`);
+    if (list.length !== specs.length) {
+      throw new KilnError(`artifact ${this.name}: expects ${specs.length} input(s) (${specs.map((s) => `${s.name}: ${showSpec(s)}`).join(', ')}), got ${list.length}`);
+    }
+    const symbol = this.manifest.batch?.symbol;
+    const read = await Promise.all(list.map((x, i) => readInput(`artifact ${this.name}: input ${JSON.stringify(specs[i].name)}`, x)));
+    // A plain number[] is a nested array of rank 1; for an input of another rank it is flat data.
+    read.forEach((r, i) => {
+      if (Array.isArray(list[i]) && r.shape?.length === 1 && specs[i].shape.length !== 1) delete r.shape;
+    });
+    let n: number | undefined;
+    read.forEach((r, i) => {
+      const where = `artifact ${this.name}: input ${JSON.stringify(specs[i].name)} (${showSpec(specs[i])})`;
+      const m = inferBatch(where, specs[i], symbol, r);
+      if (m !== undefined && n !== undefined && m !== n) throw new KilnError(`artifact ${this.name}: inputs disagree on the batch size ${symbol} (${n} vs ${m} at input ${JSON.stringify(specs[i].name)})`);
+      n ??= m;
+    });
+    n ??= this.manifest.batch?.example ?? 0;
+    const batch = n;
+    const args = read.map((r, i) => {
+      const s = specs[i];
+      return toHostArray(`artifact ${this.name}: input ${JSON.stringify(s.name)} (${showSpec(s)})`, s.dtype, concreteShape(s.shape, symbol, batch), r);
+    });
+    return { n: batch, args };
+  }
+
+  /** Runs the artifact; outputs come back in signature order. */
+  async run(inputs: readonly ArtifactInput[] | Record<string, ArtifactInput>): Promise<RuntimeTensor[]> {
+    const { n, args } = await this.prepare(inputs);
+    return this.execute(n, args);
+  }
+
+  /** Runs on prepared host arrays (the CLI and tests use this; `run` is the public door). */
+  execute(n: number, args: HostArray[]): RuntimeTensor[] {
+    const fn = this.program(n);
+    let outs: HostArray[];
+    try {
+      outs = interpret(fn, [...args, ...this.weights]);
+    } catch (e) {
+      if (e instanceof KilnError) throw e;
+      throw new KilnError(`artifact ${this.name}: execution failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return outs.map((o, i) => new RuntimeTensor(this.manifest.outputs[i].name, o));
+  }
+}
