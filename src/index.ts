@@ -10,3 +10,7 @@ export type { JitOptions, JitStats, Jitted } from './frontend/jit/jit.js';
 export { makeIR } from './frontend/tracing.js';
 export { cond, whileLoop, forLoop, scan } from './frontend/control.js';
 export type { ScanOptions } from './frontend/control.js';
+export { exportArtifact } from './frontend/export/export.js';
+export type { ExportOptions, InputSpec } from './frontend/export/export.js';
+export { save, load, stateDictToBytes, stateDictFromBytes, parseSafetensors, serializeSafetensors } from './frontend/io/safetensors.js';
+export { saveNpy, loadNpy, tensorToNpy, tensorFromNpy, parseNpy, serializeNpy } from './frontend/io/npy.js';
