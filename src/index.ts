@@ -14,3 +14,4 @@ export { exportArtifact } from './frontend/export/export.js';
 export type { ExportOptions, InputSpec } from './frontend/export/export.js';
 export { save, load, stateDictToBytes, stateDictFromBytes, parseSafetensors, serializeSafetensors } from './frontend/io/safetensors.js';
 export { saveNpy, loadNpy, tensorToNpy, tensorFromNpy, parseNpy, serializeNpy } from './frontend/io/npy.js';
+export * from './frontend/autograd/index.js';

@@ -6,13 +6,18 @@ import { opRow } from '../../ir/ops.js';
 import type { Tensor } from '../tensor.js';
 
 export interface GradNode {
-  readonly prim: Primitive;
+  /** The primitive whose VJP rule runs in backward, or 'custom' for a customVjp node. */
+  readonly prim: Primitive | 'custom';
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
   readonly attrs: AnyAttrs;
   readonly regions: readonly Block[];
   /** Creation order; reverse order of seq is a valid topological order for backward. */
   readonly seq: number;
+  /** Custom nodes: one cotangent per input from one per output (zeros filled in for unused outputs). */
+  readonly vjp?: (cts: Tensor[]) => (Tensor | null)[];
+  /** Set when a backward() without retainGraph went through this node: its graph is freed. */
+  released: boolean;
 }
 
 let gradEnabled = true;
@@ -38,13 +43,29 @@ export function noGrad<T>(fn: () => T): T {
   return withGradMode(false, fn);
 }
 
-export function recordNode(prim: Primitive, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: AnyAttrs, regions: readonly Block[]): void {
-  if (!gradEnabled || !inputs.some((x) => x.requiresGrad) || !opRow(prim).differentiable) return;
-  const node: GradNode = { prim, inputs, outputs, attrs, regions, seq: seq++ };
-  for (const o of outputs) {
-    if (o.dtype === 'float32' || o.dtype === 'float64') {
+/** Like torch.enable_grad(): records even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+const isFloatTensor = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
+
+function attach(node: GradNode): void {
+  for (const o of node.outputs) {
+    if (isFloatTensor(o)) {
       o.requiresGrad = true;
       o._node = node;
     }
   }
+}
+
+export function recordNode(prim: Primitive, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: AnyAttrs, regions: readonly Block[]): void {
+  if (!gradEnabled || !inputs.some((x) => x.requiresGrad) || !opRow(prim).differentiable) return;
+  attach({ prim, inputs, outputs, attrs, regions, seq: seq++, released: false });
+}
+
+/** Records a customVjp call: `vjp` maps output cotangents to input cotangents. */
+export function recordCustomNode(inputs: readonly Tensor[], outputs: readonly Tensor[], vjp: (cts: Tensor[]) => (Tensor | null)[]): void {
+  if (!gradEnabled || !inputs.some((x) => x.requiresGrad)) return;
+  attach({ prim: 'custom', inputs, outputs, attrs: {}, regions: [], seq: seq++, vjp, released: false });
 }
