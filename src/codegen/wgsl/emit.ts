@@ -1,0 +1,364 @@
+// Kernel description (src/codegen/kernel.ts) -> WGSL compute shaders. A kernel becomes one or more
+// phases (dispatches, in order); the emitter only decides how invocations share the statements:
+//
+//   threads   the top-level parallel loop nest, one invocation per iteration, the rest serial in it;
+//   rows      one workgroup per parallel iteration: row-level loops are strided over the workgroup
+//             and accumulators folded in them meet in a shared-memory tree reduction (softmax,
+//             layer norm, sums, argmax); used when a row reduces over >= 32 elements, or for a
+//             whole-kernel reduction without a parallel loop;
+//   serial    one invocation (statements after a data-dependent scatter: deterministic order);
+//   contract  a tiled matmul: each workgroup computes a TM x TN tile of one batch, each invocation an
+//             RM x RN register block, operands staged through workgroup memory TK at a time; dot_general
+//             and conv (implicit GEMM: rhs is the im2col view) share it, the epilogue runs per element.
+//
+// Dispatches larger than maxComputeWorkgroupsPerDimension fold into a 2-D grid (the shader
+// linearizes it). Kernels binding more storage buffers than maxStorageBuffersPerShaderStage read
+// their inputs from one packed u32 buffer that the runtime fills with copyBufferToBuffer.
+import type { Kernel, Stmt } from '../kernel.js';
+import { KilnError } from '../../ir/error.js';
+import { ShaderWriter, declareBuffers, varName } from './expr.js';
+import type { BufferPlace } from './expr.js';
+import { helpersFor } from './scalar.js';
+import { REG_TYPE, gpuDType, literal } from './types.js';
+
+export interface GpuLimits {
+  readonly maxStorageBuffers: number;
+  /** min(maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX). */
+  readonly maxThreads: number;
+  readonly maxWorkgroupsPerDim: number;
+  readonly maxWorkgroupStorage: number;
+}
+
+/** WebGPU's guaranteed minimums. */
+export const DEFAULT_LIMITS: GpuLimits = { maxStorageBuffers: 8, maxThreads: 256, maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384 };
+
+export interface Phase {
+  readonly code: string;
+  /** Kernel buffer index bound at each binding (after the packed buffer, when there is one). */
+  readonly bindings: readonly number[];
+  /** Inputs copied into one u32 buffer (binding 0) at these element offsets. */
+  readonly pack?: { readonly buffers: readonly number[]; readonly offsets: readonly number[]; readonly words: number };
+  /** Workgroups to launch (a linear count; the runtime folds it into the grid). */
+  readonly workgroups: number;
+  readonly threads: number;
+  readonly mode: 'threads' | 'rows' | 'serial' | 'contract';
+}
+
+export interface GpuKernel {
+  readonly kernel: Kernel;
+  readonly phases: readonly Phase[];
+}
+
+type Loop = Extract<Stmt, { op: 'loop' }>;
+
+// ---- statement analysis ------------------------------------------------------------------------
+
+function walk(stmts: readonly Stmt[], f: (s: Stmt) => void): void {
+  for (const s of stmts) {
+    f(s);
+    if (s.op === 'loop') walk(s.body, f);
+    if (s.op === 'contract') walk(s.epilogue, f);
+  }
+}
+
+/** Accumulators folded in `s` but reset outside it: `s` reduces them. */
+function reducedAccs(s: Stmt): string[] {
+  const inited = new Set<string>();
+  const updated: string[] = [];
+  walk([s], (x) => {
+    if (x.op === 'init') inited.add(x.acc);
+    if (x.op === 'update' && !updated.includes(x.acc)) updated.push(x.acc);
+  });
+  return updated.filter((a) => !inited.has(a));
+}
+
+const hasCombineStore = (s: Stmt): boolean => {
+  let found = false;
+  walk([s], (x) => {
+    if (x.op === 'store' && x.combine) found = true;
+  });
+  return found;
+};
+
+/** A row-level loop whose iterations may be spread over a workgroup (no read-modify-write stores). */
+const distributable = (s: Stmt): s is Loop => s.op === 'loop' && !hasCombineStore(s);
+
+/** The parallel loop and the perfectly nested loops under it whose iterations are independent too. */
+function parallelNest(top: Loop): { nest: Loop[]; inner: readonly Stmt[] } {
+  const nest = [top];
+  for (;;) {
+    const body = nest[nest.length - 1].body;
+    const only = body.length === 1 ? body[0] : null;
+    if (!only || only.op !== 'loop' || hasCombineStore(only) || reducedAccs(only).length) return { nest, inner: body };
+    nest.push(only);
+  }
+}
+
+const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+// ---- phases ------------------------------------------------------------------------------------
+
+/** Splits a kernel body into phases: each parallel loop alone, runs of other statements together. */
+function phaseBodies(k: Kernel): Stmt[][] {
+  const out: Stmt[][] = [];
+  let run: Stmt[] = [];
+  for (const s of k.body) {
+    if ((s.op === 'loop' && s.parallel) || s.op === 'contract') {
+      if (run.length) out.push(run);
+      run = [];
+      out.push([s]);
+    } else run.push(s);
+  }
+  if (run.length) out.push(run);
+  return out;
+}
+
+interface Written {
+  body: string[];
+  workgroupVars: string[];
+  threads: number;
+  workgroups: number;
+  mode: Phase['mode'];
+}
+
+const ENTRY = '@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32';
+
+function writePhase(w: ShaderWriter, stmts: Stmt[], limits: GpuLimits): Written {
+  const maxT = Math.min(256, limits.maxThreads);
+  const first = stmts[0];
+  w.line('let wid = i32(wg.x + wg.y * nwg.x);');
+  w.declareAccs();
+  if (first.op === 'contract') return writeContract(w, first, limits);
+  let rows = 1;
+  let inner: readonly Stmt[] = stmts;
+  let nest: Loop[] = [];
+  if (first.op === 'loop' && first.parallel) {
+    ({ nest, inner } = parallelNest(first));
+    rows = nest.reduce((p, l) => p * l.extent, 1);
+  }
+  const reductionExtent = Math.max(0, ...inner.filter((s) => s.op === 'loop' && distributable(s) && reducedAccs(s).length).map((s) => (s as Loop).extent));
+  const spreadExtent = Math.max(0, ...inner.filter(distributable).map((s) => (s as Loop).extent));
+  const decode = (r: string) => {
+    let cur = r;
+    for (let i = nest.length - 1; i >= 0; i--) {
+      const v = varName(nest[i].var);
+      if (i === 0) w.line(`let ${v} = ${cur};`);
+      else {
+        w.line(`let ${v} = ${cur} % ${nest[i].extent}i;`);
+        const q = w.fresh('q');
+        w.line(`let ${q} = ${cur} / ${nest[i].extent}i;`);
+        cur = q;
+      }
+    }
+  };
+  const rowsMode = nest.length ? reductionExtent >= 32 : spreadExtent > 1;
+  if (rowsMode) {
+    const threads = Math.min(maxT, Math.max(32, pow2AtLeast(Math.max(reductionExtent, nest.length ? 0 : spreadExtent))));
+    w.line(`if (wid >= ${rows}i) { return; }`);
+    decode('wid');
+    const workgroupVars = writeRows(w, inner, threads);
+    return { body: w.lines, workgroupVars, threads, workgroups: rows, mode: 'rows' };
+  }
+  if (nest.length) {
+    const threads = Math.min(maxT, Math.max(32, pow2AtLeast(rows)));
+    w.line(`let r = wid * ${threads}i + i32(lid);`);
+    w.line(`if (r >= ${rows}i) { return; }`);
+    decode('r');
+    w.serial(inner);
+    return { body: w.lines, workgroupVars: [], threads, workgroups: Math.ceil(rows / threads), mode: 'threads' };
+  }
+  w.serial(inner);
+  return { body: w.lines, workgroupVars: [], threads: 1, workgroups: 1, mode: 'serial' };
+}
+
+/** Row-level statements for one workgroup; returns the shared-memory declarations it needs. */
+function writeRows(w: ShaderWriter, stmts: readonly Stmt[], threads: number): string[] {
+  const shared: string[] = [];
+  for (const s of stmts) {
+    if (s.op === 'init') {
+      w.init(s.acc);
+    } else if (distributable(s)) {
+      const t = w.fresh('e');
+      w.open(`for (var ${t}: i32 = i32(lid); ${t} < ${s.extent}i; ${t} += ${threads}i)`);
+      w.line(`let ${varName(s.var)} = ${t};`);
+      w.serial(s.body);
+      w.close();
+      const accs = reducedAccs(s).map((n) => w.acc(n));
+      // Later statements may read what this loop stored (scatter after its copy): one workgroup, so a
+      // storage barrier orders the writes.
+      if (!accs.length && s !== stmts[stmts.length - 1]) w.line('storageBarrier();');
+      if (!accs.length) continue;
+      // Tree reduction: strided partial results meet pairwise; ties in argmax keep the lower index.
+      for (const a of accs) {
+        const ty = gpuDType(w.kernel.name, a.dtype) === 'float32' ? 'f32' : 'i32';
+        shared.push(`var<workgroup> sh_${a.name}: array<${ty}, ${threads}>;`);
+        w.line(`sh_${a.name}[lid] = ${a.name};`);
+        if (a.combine === 'argmax' || a.combine === 'argmin') {
+          shared.push(`var<workgroup> sh_${a.name}_i: array<i32, ${threads}>;`);
+          w.line(`sh_${a.name}_i[lid] = ${a.name}_i;`);
+        }
+      }
+      w.line('workgroupBarrier();');
+      const step = w.fresh('s');
+      w.open(`for (var ${step}: u32 = ${threads / 2}u; ${step} > 0u; ${step} = ${step} >> 1u)`);
+      w.open(`if (lid < ${step})`);
+      for (const a of accs) {
+        const arg = a.combine === 'argmax' || a.combine === 'argmin';
+        const l = w.fresh('l');
+        w.line(`var ${l} = sh_${a.name}[lid];`);
+        if (arg) w.line(`var ${l}_i = sh_${a.name}_i[lid];`);
+        w.combineInto(a, l, `sh_${a.name}[lid + ${step}]`, arg ? `${l}_i` : undefined, arg ? `sh_${a.name}_i[lid + ${step}]` : undefined);
+        w.line(`sh_${a.name}[lid] = ${l};`);
+        if (arg) w.line(`sh_${a.name}_i[lid] = ${l}_i;`);
+      }
+      w.close();
+      w.line('workgroupBarrier();');
+      w.close();
+      for (const a of accs) {
+        w.line(`${a.name} = sh_${a.name}[0];`);
+        if (a.combine === 'argmax' || a.combine === 'argmin') w.line(`${a.name}_i = sh_${a.name}_i[0];`);
+      }
+      w.line('workgroupBarrier();');
+    } else {
+      w.open('if (lid == 0u)');
+      w.serial([s]);
+      w.close();
+    }
+  }
+  return shared;
+}
+
+// ---- contraction -------------------------------------------------------------------------------
+
+interface Tile {
+  TM: number;
+  TN: number;
+  RM: number;
+  RN: number;
+  TK: number;
+}
+
+/** Tile shapes, all 256 invocations; picked by the output's extents. */
+function chooseTile(M: number, N: number): Tile {
+  if (M >= 64 && N >= 64) return { TM: 64, TN: 64, RM: 4, RN: 4, TK: 16 };
+  if (M <= 8) return { TM: 8, TN: 64, RM: 1, RN: 2, TK: 16 };
+  if (N <= 8) return { TM: 64, TN: 8, RM: 2, RN: 1, TK: 16 };
+  if (M >= 32 && N >= 32) return { TM: 32, TN: 32, RM: 2, RN: 2, TK: 16 };
+  return { TM: 16, TN: 16, RM: 1, RN: 1, TK: 16 };
+}
+
+function writeContract(w: ShaderWriter, c: Extract<Stmt, { op: 'contract' }>, limits: GpuLimits): Written {
+  const { b: B, m: M, n: N, k: K } = c.extents;
+  const tile = chooseTile(M, N);
+  const { TM, TN, RM, RN, TK } = tile;
+  const threads = (TM / RM) * (TN / RN);
+  if (threads > limits.maxThreads) throw new KilnError(`webgpu: ${w.kernel.name}: the matmul tile needs ${threads} invocations per workgroup, the device allows ${limits.maxThreads}`);
+  const dtype = gpuDType(w.kernel.name, c.dtype);
+  const T = REG_TYPE[dtype] === 'bool' ? 'i32' : REG_TYPE[dtype];
+  const zero = literal(dtype === 'float32' ? 'float32' : 'int32', 0);
+  const tilesM = Math.ceil(M / TM);
+  const tilesN = Math.ceil(N / TN);
+  const v = { b: varName(c.vars.b), m: varName(c.vars.m), n: varName(c.vars.n), k: varName(c.vars.k) };
+  w.line(`if (wid >= ${B * tilesM * tilesN}i) { return; }`);
+  w.line(`let tn = wid % ${tilesN}i;`);
+  w.line(`let tm = (wid / ${tilesN}i) % ${tilesM}i;`);
+  w.line(`let ${v.b} = wid / ${tilesN * tilesM}i;`);
+  w.line(`let tx = i32(lid) % ${TN / RN}i;`);
+  w.line(`let ty = i32(lid) / ${TN / RN}i;`);
+  const cell = (i: number, j: number) => `c_${i}_${j}`;
+  for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) w.line(`var ${cell(i, j)}: ${T} = ${zero};`);
+  w.open(`for (var k0: i32 = 0i; k0 < ${K}i; k0 += ${TK}i)`);
+  // Stage the lhs tile [TM][TK] and the rhs tile [TK][TN]; out-of-range elements are zero.
+  const stage = (target: string, count: number, inner: number, rowVar: string, rowBase: string, rowLimit: number, colVar: string, colBase: string, colLimit: number, value: () => string) => {
+    const e = w.fresh('e');
+    w.open(`for (var ${e}: i32 = i32(lid); ${e} < ${count}i; ${e} += ${threads}i)`);
+    w.line(`let ${rowVar} = ${rowBase} + ${e} / ${inner}i;`);
+    w.line(`let ${colVar} = ${colBase} + ${e} % ${inner}i;`);
+    w.line(`var x: ${T} = ${zero};`);
+    w.open(`if (${rowVar} < ${rowLimit}i && ${colVar} < ${colLimit}i)`);
+    w.line(`x = ${value()};`);
+    w.close();
+    w.line(`${target}[${e}] = x;`);
+    w.close();
+  };
+  const asT = (x: string) => (dtype === 'bool' ? `i32(${x})` : x);
+  stage('tA', TM * TK, TK, v.m, `tm * ${TM}i`, M, v.k, 'k0', K, () => asT(w.expr(c.lhs)));
+  stage('tB', TK * TN, TN, v.k, 'k0', K, v.n, `tn * ${TN}i`, N, () => asT(w.expr(c.rhs)));
+  w.line('workgroupBarrier();');
+  w.open(`for (var kk: i32 = 0i; kk < ${TK}i; kk++)`);
+  for (let i = 0; i < RM; i++) w.line(`let a${i} = tA[(ty + ${i * (TM / RM)}i) * ${TK}i + kk];`);
+  for (let j = 0; j < RN; j++) w.line(`let b${j} = tB[kk * ${TN}i + tx + ${j * (TN / RN)}i];`);
+  for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) w.line(`${cell(i, j)} = ${cell(i, j)} + a${i} * b${j};`);
+  w.close();
+  w.line('workgroupBarrier();');
+  w.close();
+  for (let i = 0; i < RM; i++) {
+    for (let j = 0; j < RN; j++) {
+      w.open('');
+      w.line(`let ${v.m} = tm * ${TM}i + ty + ${i * (TM / RM)}i;`);
+      w.line(`let ${v.n} = tn * ${TN}i + tx + ${j * (TN / RN)}i;`);
+      w.open(`if (${v.m} < ${M}i && ${v.n} < ${N}i)`);
+      w.accOverride.set(c.acc, cell(i, j));
+      w.serial(c.epilogue);
+      w.close();
+      w.close();
+    }
+  }
+  const workgroupVars = [`var<workgroup> tA: array<${T}, ${TM * TK}>;`, `var<workgroup> tB: array<${T}, ${TK * TN}>;`];
+  if ((TM * TK + TK * TN) * 4 > limits.maxWorkgroupStorage) throw new KilnError(`webgpu: ${w.kernel.name}: the matmul tile needs more workgroup memory than the device's ${limits.maxWorkgroupStorage} bytes`);
+  return { body: w.lines, workgroupVars, threads, workgroups: B * tilesM * tilesN, mode: 'contract' };
+}
+
+// ---- shaders -----------------------------------------------------------------------------------
+
+function shaderText(k: Kernel, written: Written, used: ReadonlySet<number>, packed: boolean): { code: string; bindings: number[] } {
+  const { decls, bindings } = declareBuffers(k, used, packed);
+  const body = written.body.join('\n');
+  const code = [
+    `// kiln kernel ${k.name} (${written.mode})`,
+    ...decls,
+    ...written.workgroupVars,
+    helpersFor(body),
+    `@compute @workgroup_size(${written.threads})`,
+    `fn main(${ENTRY}) {`,
+    body,
+    '}',
+    '',
+  ].filter((l) => l !== '').join('\n');
+  return { code, bindings };
+}
+
+function emitPhase(k: Kernel, stmts: Stmt[], limits: GpuLimits): Phase {
+  let w = new ShaderWriter(k);
+  let written = writePhase(w, stmts, limits);
+  if (w.used.size <= limits.maxStorageBuffers) {
+    const { code, bindings } = shaderText(k, written, w.used, false);
+    return { code, bindings, workgroups: written.workgroups, threads: written.threads, mode: written.mode };
+  }
+  // Too many bindings: pack every input this phase reads into one buffer.
+  const inputs = [...w.used].filter((i) => k.buffers[i].role !== 'output').sort((a, b) => a - b);
+  const outputs = w.used.size - inputs.length;
+  if (outputs + 1 > limits.maxStorageBuffers) {
+    throw new KilnError(`webgpu: kernel ${k.name} writes ${outputs} outputs, more than the device's ${limits.maxStorageBuffers - 1} storage buffers per shader stage allow`);
+  }
+  const offsets: number[] = [];
+  let words = 0;
+  for (const i of inputs) {
+    offsets.push(words);
+    words += k.buffers[i].size;
+  }
+  const place = (buf: number): BufferPlace => {
+    const j = inputs.indexOf(buf);
+    return j < 0 ? { kind: 'own' } : { kind: 'packed', offset: offsets[j] };
+  };
+  w = new ShaderWriter(k, place);
+  written = writePhase(w, stmts, limits);
+  const { code, bindings } = shaderText(k, written, w.used, true);
+  return { code, bindings, pack: { buffers: inputs, offsets, words }, workgroups: written.workgroups, threads: written.threads, mode: written.mode };
+}
+
+/** The WGSL shaders (in launch order) that compute kernel `k` on a device with `limits`. */
+export function emitKernel(k: Kernel, limits: GpuLimits = DEFAULT_LIMITS): GpuKernel {
+  for (const b of k.buffers) gpuDType(k.name, b.dtype);
+  return { kernel: k, phases: phaseBodies(k).map((stmts) => emitPhase(k, stmts, limits)) };
+}

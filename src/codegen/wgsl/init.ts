@@ -1,0 +1,114 @@
+// WebGPU device acquisition. Getting a GPUDevice is asynchronous while the Device registry is
+// synchronous, so 'webgpu' is registered as a stub that explains itself until `await initWebGPU()`
+// has found an adapter; the runtime code is imported only then (lazy, like binaryen for wasm).
+// Browsers use navigator.gpu; Node uses the optional `webgpu` package (Dawn) when it is installed.
+import { KilnError } from '../../ir/error.js';
+import { registerDevice } from '../device.js';
+import type { WebGPUDevice } from './device.js';
+
+export interface WebGPUOptions {
+  powerPreference?: 'low-power' | 'high-performance';
+  /** Use this GPUDevice instead of requesting one (tests, or an app that owns its device). */
+  device?: GPUDevice;
+  /** Lower the limits the emitter works with (tests of kernel splitting); never above the device's. */
+  limits?: { maxStorageBuffers?: number; maxThreads?: number; maxWorkgroupsPerDim?: number };
+}
+
+export interface WebGPUInfo {
+  readonly adapter: string;
+  readonly features: readonly string[];
+  /** Whether the adapter offers 'shader-f16' (f16 storage and arithmetic in WGSL). */
+  readonly shaderF16: boolean;
+}
+
+const NOT_READY =
+  "webgpu: the device is not initialized: call `await initWebGPU()` first (acquiring a GPU is asynchronous); then t.to('webgpu'), tensor(x, {device: 'webgpu'}) and setDefaultDevice('webgpu') work";
+
+registerDevice('webgpu', () => {
+  throw new KilnError(NOT_READY);
+});
+
+let current: { device: WebGPUDevice; info: WebGPUInfo } | null = null;
+
+/** The GPU interface of this JS environment: navigator.gpu, or the `webgpu` package in Node. */
+async function findGpu(): Promise<GPU | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+  if (!isNode) return null;
+  try {
+    // A variable specifier keeps bundlers from resolving the optional Node-only package.
+    const name = 'webgpu';
+    const mod = (await import(/* @vite-ignore */ name)) as { create?: (args: string[]) => GPU; globals?: object };
+    if (mod.globals) Object.assign(globalThis, mod.globals);
+    return mod.create ? mod.create([]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Finds a WebGPU adapter, creates the device and registers it as 'webgpu'. Throws a KilnError when
+ * none is found (Node without a GPU or without the `webgpu` package, a browser without WebGPU).
+ */
+export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
+  if (current && !options.device && !options.limits) return current.info;
+  let device = options.device;
+  let adapterName = 'provided device';
+  let features: string[] = [];
+  if (!device) {
+    const gpu = await findGpu();
+    if (!gpu) {
+      throw new KilnError(
+        "webgpu: no WebGPU adapter was found: this environment has no navigator.gpu (in Node, install the optional 'webgpu' package on a machine with a GPU, or run in a browser with WebGPU)",
+      );
+    }
+    const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+    if (!adapter) throw new KilnError('webgpu: no WebGPU adapter was found (navigator.gpu.requestAdapter() returned null)');
+    features = [...adapter.features];
+    const l = adapter.limits;
+    device = await adapter.requestDevice({
+      requiredFeatures: features.includes('shader-f16') ? ['shader-f16' as GPUFeatureName] : [],
+      requiredLimits: {
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      },
+    });
+    adapterName = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  } else {
+    features = [...device.features];
+  }
+  const [{ GpuRuntime }, { createWebGPUDevice }] = await Promise.all([import('./runtime.js'), import('./device.js')]);
+  const dl = device.limits;
+  const cap = (own: number, asked?: number) => (asked === undefined ? own : Math.min(own, asked));
+  const rt = new GpuRuntime(device, {
+    maxStorageBuffers: cap(dl.maxStorageBuffersPerShaderStage, options.limits?.maxStorageBuffers),
+    maxThreads: cap(Math.min(dl.maxComputeInvocationsPerWorkgroup, dl.maxComputeWorkgroupSizeX), options.limits?.maxThreads),
+    maxWorkgroupsPerDim: cap(dl.maxComputeWorkgroupsPerDimension, options.limits?.maxWorkgroupsPerDim),
+    maxWorkgroupStorage: dl.maxComputeWorkgroupStorageSize,
+    maxBindingSize: Math.min(dl.maxStorageBufferBindingSize, dl.maxBufferSize),
+  });
+  const gpuDevice = createWebGPUDevice(rt);
+  const info: WebGPUInfo = { adapter: adapterName, features, shaderF16: features.includes('shader-f16') };
+  current = { device: gpuDevice, info };
+  registerDevice('webgpu', () => gpuDevice);
+  return info;
+}
+
+/** The initialized webgpu device (its runtime exposes submit/dispatch counters), or null. */
+export function webgpuDevice(): WebGPUDevice | null {
+  return current?.device ?? null;
+}
+
+/**
+ * f16 needs both the adapter's 'shader-f16' and an f16 dtype in Kiln's IR, which it does not have
+ * yet: asking for it gives a clear error either way.
+ */
+export function requireF16(): never {
+  if (!current?.info.shaderF16) throw new KilnError("webgpu: float16 needs the adapter feature 'shader-f16', which this adapter does not offer");
+  throw new KilnError('webgpu: float16 tensors are not supported yet (Kiln has no float16 dtype); use float32');
+}

@@ -1,0 +1,210 @@
+// The GPU side of the webgpu device: a buffer pool, a pipeline cache keyed by shader hash, command
+// batching (dispatches go into one open command encoder until a flush: one queue.submit per jitted
+// call, eager ops batched until something reads), async readback, and the ordering of deferred work.
+//
+// Ordering: everything that touches GPU buffers runs as a job through `schedule`. Jobs normally run
+// at once, synchronously. A job that must wait for the GPU (a `while`/`cond` predicate readback)
+// returns a promise; later jobs then queue behind it, so buffers and results stay in program order
+// while the Device interface stays synchronous. Errors of a deferred job surface at the next read.
+import { KilnError } from '../../ir/error.js';
+import type { GpuLimits, Phase } from './emit.js';
+
+const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
+const USAGE_READBACK = 0x01 | 0x08; // MAP_READ | COPY_DST
+const MAP_READ = 0x01;
+/** Eager dispatches recorded before the runtime submits on its own (keeps the GPU busy). */
+const MAX_PENDING = 256;
+/** Bytes of released buffers kept for reuse; beyond it released buffers are destroyed. */
+const POOL_BYTES = 512 * 1024 * 1024;
+
+/** cyrb53: a fast 53-bit string hash, for pipeline cache keys. */
+export function hashText(s: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** Pool size classes: powers of two up to 1 MiB, then whole MiB (min 16 bytes, WebGPU's habit). */
+function sizeClass(bytes: number): number {
+  const b = Math.max(16, bytes);
+  if (b <= 1 << 20) return 2 ** Math.ceil(Math.log2(b));
+  return Math.ceil(b / (1 << 20)) * (1 << 20);
+}
+
+export interface RuntimeStats {
+  submits: number;
+  dispatches: number;
+  pipelines: number;
+  buffersCreated: number;
+  readbacks: number;
+}
+
+export class GpuRuntime {
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  private pooledBytes = 0;
+  private readonly pipelines = new Map<string, { code: string; pipeline: GPUComputePipeline }>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private tail: Promise<void> | null = null;
+  private failure: unknown = null;
+  readonly stats: RuntimeStats = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, readbacks: 0 };
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly limits: GpuLimits & { readonly maxBindingSize: number },
+  ) {}
+
+  // ---- buffers -----------------------------------------------------------------------------------
+
+  checkSize(what: string, bytes: number): void {
+    if (bytes > this.limits.maxBindingSize) {
+      throw new KilnError(`webgpu: ${what} needs ${bytes} bytes, more than the device's maxStorageBufferBindingSize (${this.limits.maxBindingSize})`);
+    }
+  }
+
+  /** A storage buffer of at least `bytes`, reused from the pool when one is free. */
+  acquire(bytes: number): GPUBuffer {
+    const size = sizeClass(bytes);
+    const free = this.pool.get(size);
+    if (free?.length) {
+      this.pooledBytes -= size;
+      return free.pop()!;
+    }
+    this.stats.buffersCreated++;
+    return this.device.createBuffer({ size, usage: USAGE_STORAGE });
+  }
+
+  /** A new buffer holding `bytes` (uploads write it while mapped: no queue traffic, no ordering). */
+  createWith(bytes: ArrayBufferView): GPUBuffer {
+    const size = sizeClass(bytes.byteLength);
+    this.stats.buffersCreated++;
+    const buf = this.device.createBuffer({ size, usage: USAGE_STORAGE, mappedAtCreation: true });
+    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    buf.unmap();
+    return buf;
+  }
+
+  /** Gives a buffer back for reuse; only call from a job (see schedule), after its last use is encoded. */
+  release(buf: GPUBuffer): void {
+    const size = buf.size;
+    if (this.pooledBytes + size > POOL_BYTES) {
+      buf.destroy();
+      return;
+    }
+    let list = this.pool.get(size);
+    if (!list) this.pool.set(size, (list = []));
+    list.push(buf);
+    this.pooledBytes += size;
+  }
+
+  // ---- pipelines ---------------------------------------------------------------------------------
+
+  pipeline(code: string): GPUComputePipeline {
+    const key = hashText(code);
+    const hit = this.pipelines.get(key);
+    if (hit && hit.code === code) return hit.pipeline;
+    const module = this.device.createShaderModule({ code });
+    const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.stats.pipelines++;
+    this.pipelines.set(key, { code, pipeline });
+    return pipeline;
+  }
+
+  // ---- encoding ----------------------------------------------------------------------------------
+
+  private encoderNow(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  /** Records one dispatch of `phase` with `buffers[i]` bound at binding i. */
+  dispatch(phase: Phase, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void {
+    if (phase.workgroups === 0) return;
+    const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = (this.pass ??= this.encoderNow().beginComputePass());
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    const perDim = this.limits.maxWorkgroupsPerDim;
+    const x = Math.min(phase.workgroups, perDim);
+    const y = Math.ceil(phase.workgroups / x);
+    if (y > perDim) throw new KilnError(`webgpu: a dispatch of ${phase.workgroups} workgroups exceeds the device's grid (${perDim}^2)`);
+    pass.dispatchWorkgroups(x, y);
+    this.stats.dispatches++;
+    if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (bytes === 0) return;
+    this.endPass();
+    this.encoderNow().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submits everything recorded so far as one command buffer (nothing when nothing is recorded). */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    const cmd = this.encoder.finish();
+    this.encoder = null;
+    this.pending = 0;
+    this.device.queue.submit([cmd]);
+    this.stats.submits++;
+  }
+
+  /** Copies `bytes` of `buf` to the host; call from a job (it flushes what was recorded before). */
+  async readNow(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({ size, usage: USAGE_READBACK });
+    this.copy(buf, 0, staging, 0, size);
+    this.flush();
+    this.stats.readbacks++;
+    await staging.mapAsync(MAP_READ);
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  // ---- ordering ----------------------------------------------------------------------------------
+
+  /** Runs `job` now, or after the deferred jobs before it. Sync errors of a job run now propagate. */
+  schedule(job: () => void | Promise<void>): void {
+    if (this.tail) {
+      this.chain(this.tail.then(job));
+      return;
+    }
+    const r = job();
+    if (r instanceof Promise) this.chain(r);
+  }
+
+  private chain(p: Promise<void>): void {
+    const t: Promise<void> = p.catch((e) => {
+      this.failure ??= e;
+    }).finally(() => {
+      if (this.tail === t) this.tail = null;
+    });
+    this.tail = t;
+  }
+
+  /** Waits until no deferred job is left; rethrows the first error a deferred job raised. */
+  async idle(): Promise<void> {
+    while (this.tail) await this.tail;
+    if (this.failure) {
+      const e = this.failure;
+      this.failure = null;
+      throw e;
+    }
+  }
+}

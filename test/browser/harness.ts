@@ -1,0 +1,92 @@
+// Runs a test entry in headless Chromium with WebGPU on SwiftShader: bundles it with esbuild, serves
+// it from 127.0.0.1 (WebGPU needs a secure context: localhost is one, about:blank and data: are not),
+// and collects what the page reports on `window.__kiln`.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const CHROMIUM = process.env.KILN_CHROMIUM ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-gpu-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface CaseResult {
+  group: string;
+  name: string;
+  ok: boolean;
+  detail?: string;
+  ms: number;
+}
+
+export interface PageReport {
+  adapter: string;
+  results: CaseResult[];
+  /** Uncaught errors of the page, if the suite died. */
+  fatal?: string;
+}
+
+/** Bundles `entry` for the browser (esbuild resolves our `.js` imports to the `.ts` sources). */
+export async function bundle(entry: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    sourcemap: 'inline',
+    logLevel: 'silent',
+    define: { 'process.env.KILN_DUMP': 'undefined' },
+  });
+  return out.outputFiles[0].text;
+}
+
+/** Runs the bundled page and waits for its report (`window.__kiln`), at most `timeoutMs`. */
+export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<PageReport> {
+  const { chromium } = await import('playwright-core');
+  const html = '<!doctype html><html><head><meta charset="utf-8"><title>kiln webgpu</title></head><body><script type="module" src="/suite.js"></script></body></html>';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/suite.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(code);
+    } else {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(html);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  // playwright gives every launch a fresh temporary profile (the --user-data-dir it manages itself).
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    let fatal: string | undefined;
+    page.on('console', (m) => opts.log?.(m.text()));
+    page.on('pageerror', (e) => (fatal ??= String(e.stack ?? e)));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const timeout = opts.timeoutMs ?? 150_000;
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const report = (await page.evaluate('window.__kiln ?? null')) as PageReport | null;
+      if (report) return fatal ? { ...report, fatal } : report;
+      if (fatal) return { adapter: '?', results: [], fatal };
+      if (Date.now() > deadline) {
+        const partial = (await page.evaluate('window.__kilnPartial ?? []')) as CaseResult[];
+        return { adapter: '?', results: partial, fatal: `the page did not finish within ${timeout} ms` };
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+}
