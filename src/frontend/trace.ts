@@ -47,6 +47,14 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
 
 /** The one dispatch point: every primitive application in Kiln goes through here. */
 export function bind(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs = {}, regions: readonly Block[] = []): Tensor[] {
+  // Ops without inputs (constant, iota) may say where to place their result: `attrs.device`.
+  // It is a placement, not an attribute of the op, so it never reaches the IR or the device.
+  let placement: string | undefined;
+  if ('device' in attrs) {
+    const { device, ...rest } = attrs;
+    placement = device as string | undefined;
+    attrs = rest;
+  }
   let top = currentTrace();
   for (const x of inputs) if (x._trace && (!top || x._trace.level > top.level)) top = x._trace;
   let outputs: Tensor[];
@@ -54,7 +62,7 @@ export function bind(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs = {}, re
     const t = top;
     outputs = t.process(prim, inputs.map((x) => (x._trace === t ? x : t.lift(x))), attrs, regions);
   } else {
-    outputs = executeEager(prim, inputs, attrs, regions);
+    outputs = executeEager(prim, inputs, attrs, regions, placement);
   }
   recordNode(prim, inputs, outputs, attrs, regions);
   return outputs;
@@ -64,8 +72,8 @@ export function bind1(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs = {}, r
   return bind(prim, inputs, attrs, regions)[0];
 }
 
-function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, regions: readonly Block[]): Tensor[] {
-  const deviceName = inputs.length ? inputs[0].device : (attrs.device as string | undefined) ?? defaultDevice();
+function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, regions: readonly Block[], placement?: string): Tensor[] {
+  const deviceName = inputs.length ? inputs[0].device : placement ?? defaultDevice();
   for (const x of inputs) {
     if (x.device !== deviceName) {
       throw new KilnError(`${prim}: inputs are on different devices (${inputs.map((i) => `${i.device}`).join(', ')}); move them with t.to('${deviceName}')`);

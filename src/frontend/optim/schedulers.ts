@@ -1,0 +1,75 @@
+// Learning-rate schedules (PyTorch's lr_scheduler): each `step()` sets optimizer.lr for the next
+// epoch or batch; `lrAt(t)` is the pure formula, usable to feed a tensor lr into a jitted step.
+import { KilnError } from '../../ir/error.js';
+import type { Optimizer } from './optimizer.js';
+
+export abstract class LRScheduler {
+  /** Number of step() calls so far. */
+  t = 0;
+  // Subclasses call start() at the end of their constructors: their fields are not set during super().
+  constructor(readonly optimizer: Optimizer<any>) {}
+  protected start(): void {
+    this.optimizer.lr = this.lrAt(0);
+  }
+  abstract lrAt(t: number): number;
+  step(): void {
+    this.t++;
+    this.optimizer.lr = this.lrAt(this.t);
+  }
+  get lastLr(): number {
+    return this.optimizer.lr;
+  }
+}
+
+export class StepLR extends LRScheduler {
+  constructor(optimizer: Optimizer<any>, readonly stepSize: number, readonly gamma = 0.1) {
+    if (!(stepSize >= 1)) throw new KilnError(`StepLR: stepSize must be >= 1, got ${stepSize}`);
+    super(optimizer);
+    this.start();
+  }
+  lrAt(t: number): number {
+    return this.optimizer.initialLr * Math.pow(this.gamma, Math.floor(t / this.stepSize));
+  }
+}
+
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(optimizer: Optimizer<any>, readonly tMax: number, readonly etaMin = 0) {
+    if (!(tMax >= 1)) throw new KilnError(`CosineAnnealingLR: tMax must be >= 1, got ${tMax}`);
+    super(optimizer);
+    this.start();
+  }
+  lrAt(t: number): number {
+    const base = this.optimizer.initialLr;
+    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * Math.min(t, this.tMax)) / this.tMax))) / 2;
+  }
+}
+
+/** Linear warmup from startFactor*lr to lr over warmupSteps, then constant. */
+export class LinearWarmup extends LRScheduler {
+  constructor(optimizer: Optimizer<any>, readonly warmupSteps: number, readonly startFactor = 0.1) {
+    super(optimizer);
+    this.start();
+  }
+  lrAt(t: number): number {
+    const f = t >= this.warmupSteps ? 1 : this.startFactor + ((1 - this.startFactor) * t) / this.warmupSteps;
+    return this.optimizer.initialLr * f;
+  }
+}
+
+/** One-cycle policy (cosine annealing, PyTorch defaults): warm up to maxLr, then anneal far below. */
+export class OneCycleLR extends LRScheduler {
+  constructor(optimizer: Optimizer<any>, readonly maxLr: number, readonly totalSteps: number,
+    readonly options: { pctStart?: number; divFactor?: number; finalDivFactor?: number } = {}) {
+    if (!(totalSteps >= 2)) throw new KilnError(`OneCycleLR: totalSteps must be >= 2, got ${totalSteps}`);
+    super(optimizer);
+    this.start();
+  }
+  lrAt(t: number): number {
+    const { pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = this.options ?? {};
+    const initial = this.maxLr / divFactor;
+    const final = initial / finalDivFactor;
+    const up = Math.max(1, Math.floor(pctStart * this.totalSteps) - 1);
+    const cos = (from: number, to: number, frac: number) => to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, frac)))) / 2;
+    return t <= up ? cos(initial, this.maxLr, t / up) : cos(this.maxLr, final, (t - up) / Math.max(1, this.totalSteps - 1 - up));
+  }
+}

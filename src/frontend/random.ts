@@ -1,0 +1,108 @@
+// Counter-based randomness (JAX style): a key is an int32[2] tensor and every draw is a pure function
+// of (key, shape), identical on every device and under jit. A global seed stream serves eager code.
+import type { DType } from '../ir/dtype.js';
+import { KilnError } from '../ir/error.js';
+import { hostArray } from '../ir/array.js';
+import { Tensor } from './tensor.js';
+import { bind1, defaultDevice } from './trace.js';
+import { add, mul, sub, sqrt, log, cos, lt, astype, floor } from './ops/elementwise.js';
+import { full } from './creation.js';
+
+export interface RandomOptions {
+  key?: Tensor;
+  dtype?: DType;
+  device?: string;
+}
+
+/** A key from a seed: int32[2] = [0, seed]. */
+export function randomKey(seed: number, device = defaultDevice()): Tensor {
+  if (!Number.isInteger(seed)) throw new KilnError(`randomKey: seed must be an integer, got ${seed}`);
+  return Tensor._fromHost(hostArray('int32', [2], [Math.floor(seed / 2 ** 32) | 0, seed | 0]), device);
+}
+
+function checkKey(op: string, key: Tensor): Tensor {
+  if (!(key instanceof Tensor) || key.dtype !== 'int32' || key.shape.length !== 1 || key.shape[0] !== 2) {
+    throw new KilnError(`${op}: a key must be an int32[2] tensor (from randomKey(seed)), got ${key instanceof Tensor ? key.describe() : typeof key}`);
+  }
+  return key;
+}
+
+/** n new independent keys derived from `key`. */
+export function splitKey(key: Tensor, n = 2): Tensor[] {
+  checkKey('splitKey', key);
+  if (!Number.isInteger(n) || n < 1) throw new KilnError(`splitKey: n must be a positive integer, got ${n}`);
+  const bits = bind1('random_bits', [key], { shape: [n, 2] });
+  return Array.from({ length: n }, (_, i) =>
+    bind1('reshape', [bind1('slice', [bits], { start: [i, 0], limit: [i + 1, 2], stride: [1, 1] })], { shape: [2] }),
+  );
+}
+
+let globalKey: Tensor | null = null;
+let globalSeed = 0;
+
+/** Seeds the global stream used when no key is passed (eager code). */
+export function manualSeed(seed: number): void {
+  globalSeed = seed;
+  globalKey = null;
+}
+
+/** The next key of the global stream (advances it). Inside jit, pass explicit keys instead. */
+export function nextKey(): Tensor {
+  globalKey ??= randomKey(globalSeed, 'cpu-ref');
+  const [next, use] = splitKey(globalKey, 2);
+  globalKey = next;
+  return use;
+}
+
+function keyFor(op: string, opts: RandomOptions, device: string): Tensor {
+  const key = opts.key ? checkKey(op, opts.key) : nextKey();
+  if (key.device === device || key.isTraced) return key;
+  return Tensor._fromHost({ dtype: 'int32', shape: [2], data: key.dataSync() }, device);
+}
+
+/** Uniform random bits as int32 of `shape`. */
+export function randomBits(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const device = opts.device ?? opts.key?.device ?? defaultDevice();
+  return bind1('random_bits', [keyFor('randomBits', opts, device)], { shape: [...shape] });
+}
+
+/** Uniform floats in [0, 1): the low 24 bits of each random word, scaled (exact in float32). */
+export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const bits = randomBits(shape, opts);
+  const device = bits.device;
+  const low24 = bind1('and', [bits, full(shape, 0xffffff, { dtype: 'int32', device })]);
+  return astype(mul(astype(low24, 'float32'), 2 ** -24), opts.dtype ?? 'float32');
+}
+
+/** Standard normal floats (Box–Muller on two independent uniform draws). */
+export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const key = opts.key ?? nextKey();
+  const [k1, k2] = splitKey(checkKey('randn', key), 2);
+  const u1 = rand(shape, { ...opts, key: k1 });
+  const u2 = rand(shape, { ...opts, key: k2 });
+  const r = sqrt(mul(log(sub(1, u1)), -2)); // 1 - u1 is in (0, 1], so the log is finite
+  return astype(mul(r, cos(mul(u2, 2 * Math.PI))), opts.dtype ?? 'float32');
+}
+
+/** Integers uniformly in [low, high). */
+export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new KilnError(`randint: need integers low < high, got ${low}, ${high}`);
+  return astype(add(floor(mul(rand(shape, { ...opts, dtype: 'float32' }), high - low)), low), opts.dtype ?? 'int32');
+}
+
+/** Booleans that are true with probability p. */
+export function bernoulli(p: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new KilnError(`bernoulli: p must be in [0, 1], got ${p}`);
+  return lt(rand(shape, opts), p);
+}
+
+/** A random permutation of 0..n-1 (eager only: it sorts on the host). */
+export function permutation(n: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new KilnError(`permutation: n must be a non-negative integer, got ${n}`);
+  const device = opts.device ?? defaultDevice();
+  const r = rand([n], { ...opts, device });
+  if (r.isTraced) throw new KilnError('permutation: not available inside jit (it sorts on the host); draw it outside and pass it in');
+  const vals = r.dataSync();
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => vals[a] - vals[b] || a - b);
+  return Tensor._fromHost(hostArray('int32', [n], order), device);
+}
