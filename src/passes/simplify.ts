@@ -8,7 +8,7 @@ import { evalPrimitive } from '../ir/interpret.js';
 import { hostArray } from '../ir/array.js';
 import { sizeOf } from '../ir/shape.js';
 import type { AnyAttrs } from '../ir/ops.js';
-import { Subst, rebuildOp } from './walk.js';
+import { Subst, opReads, rebuildOp } from './walk.js';
 
 /** Folding materializes values; beyond this many elements a non-splat result stays an op. */
 export const FOLD_LIMIT = 64;
@@ -19,6 +19,8 @@ export interface Match {
   def(v: Value): Op | undefined;
   /** The element value when `v` is a constant whose elements are all equal (a splat). */
   splat(v: Value): number | undefined;
+  /** How many ops (or block results) read `v` in the block as given to the pass (0 for new values). */
+  uses(v: Value): number;
   /** Appends a new op (itself simplified) and returns its single result. */
   emit<P extends Primitive>(prim: P, operands: Value[], attrs: Attrs<P>): Value;
 }
@@ -169,6 +171,22 @@ function reduceUnitAxes(op: Op, m: Match): Value | null {
   return m.emit('reshape', [a0(op)], { shape: [...out(op).shape] });
 }
 
+// transpose(dot_general(a, b)) that puts b's free dims before a's is dot_general(b, a); only when the
+// transpose is the dot's one reader, so the contraction is not computed twice.
+function transposeOfDot(op: Op, m: Match): Value | null {
+  const d = def(m, a0(op), 'dot_general');
+  if (!d || m.uses(a0(op)) !== 1) return null;
+  const { contract, batch } = attrs<'dot_general'>(d);
+  const [a, b] = d.operands;
+  const nb = batch[0].length;
+  const nl = a.type.shape.length - nb - contract[0].length;
+  const nr = b.type.shape.length - nb - contract[1].length;
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  const swapped = [...range(0, nb), ...range(nb + nl, nr), ...range(nb, nl)];
+  if (!sameList(attrs<'transpose'>(op).perm, swapped)) return null;
+  return m.emit('dot_general', [b, a], { contract: [[...contract[1]], [...contract[0]]], batch: [[...batch[1]], [...batch[0]]] });
+}
+
 const inner = (m: Match, v: Value, prim: Primitive) => def(m, v, prim)?.operands[0] ?? null;
 const constOnLeft = (op: Op, m: Match) => isConst(m, a0(op)) && !isConst(m, a1(op));
 const swap = (op: Op, m: Match) => m.emit(op.prim, [a1(op), a0(op)], {} as never);
@@ -200,6 +218,7 @@ const RULES: readonly Rule[] = [
   ['transpose', (op) => (identity(attrs<'transpose'>(op).perm) ? a0(op) : null)], // identity transpose -> x
   ['transpose', composeTransposes], // transpose(transpose x) -> one transpose (then maybe x)
   ['transpose', transposeAsReshape], // a transpose that only moves size-1 dims -> reshape
+  ['transpose', transposeOfDot], // transpose(dot_general(a, b)) swapping free dims -> dot_general(b, a)
   ['broadcast', (op) => (sameList(a0(op).type.shape, out(op).shape) ? a0(op) : null)], // broadcast to its own shape -> x
   ['broadcast', composeBroadcasts], // broadcast(broadcast x) -> one broadcast
   ['broadcast', broadcastThroughReshape], // broadcast(reshape x) adding only size-1 dims -> broadcast x
@@ -225,12 +244,20 @@ const rulesFor = (prim: Primitive): Rewrite[] => [...(RULES_BY_PRIM.get('*') ?? 
 /** Definitions visible in a block: its own (as rewritten so far) and those of the enclosing blocks. */
 class Defs {
   private readonly map = new Map<Value, Op>();
-  constructor(private readonly parent?: Defs) {}
+  private readonly reads = new Map<Value, number>();
+  constructor(block: Block, private readonly parent?: Defs) {
+    const read = (v: Value) => this.reads.set(v, (this.reads.get(v) ?? 0) + 1);
+    for (const op of block.ops) opReads(op).forEach(read);
+    block.results.forEach(read);
+  }
   add(op: Op): void {
     for (const v of op.results) this.map.set(v, op);
   }
   get(v: Value): Op | undefined {
     return this.map.get(v) ?? this.parent?.get(v);
+  }
+  uses(v: Value): number {
+    return this.reads.get(v) ?? this.parent?.uses(v) ?? 0;
   }
 }
 
@@ -238,7 +265,7 @@ const MAX_EMIT_DEPTH = 16;
 
 function simplifyBlock(block: Block, outerSubst?: Subst, outerDefs?: Defs): { block: Block; changed: boolean } {
   const subst = new Subst(outerSubst);
-  const defs = new Defs(outerDefs);
+  const defs = new Defs(block, outerDefs);
   const ops: Op[] = [];
   let changed = false;
 
@@ -251,6 +278,7 @@ function simplifyBlock(block: Block, outerSubst?: Subst, outerDefs?: Defs): { bl
   let depth = 0;
   const match: Match = {
     def: (v) => defs.get(v),
+    uses: (v) => defs.uses(v),
     splat,
     emit(prim, operands, attrs) {
       const [type] = inferTypes(prim, operands.map((v) => v.type), attrs);

@@ -5,8 +5,8 @@ import type { Function, Value } from '../../src/ir/function.js';
 import type { DType } from '../../src/ir/dtype.js';
 
 export const f32 = (...shape: number[]) => ({ dtype: 'float32' as DType, shape });
-const bcast = (b: Builder, v: Value, shape: number[], dims: number[]) => b.op1('broadcast', [v], { shape, dims });
-const matmul = (b: Builder, x: Value, w: Value) => b.op1('dot_general', [x, w], { contract: [[1], [0]], batch: [[], []] });
+export const bcast = (b: Builder, v: Value, shape: number[], dims: number[]) => b.op1('broadcast', [v], { shape, dims });
+export const matmul = (b: Builder, x: Value, w: Value) => b.op1('dot_general', [x, w], { contract: [[1], [0]], batch: [[], []] });
 
 export function softmax(rows = 8, cols = 16): Function {
   const b = new Builder();

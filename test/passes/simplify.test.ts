@@ -153,6 +153,25 @@ describe('simplify: identities', () => {
 `);
   });
 
+  it('turns a transpose of a dot_general into the dot_general with its operands swapped (single reader only)', () => {
+    expect(run(`func @f(%g: f32[8,3], %h: f32[8,5]) -> (f32[5,3], f32[3,5], f32[5,3]) {
+  %0 = dot_general %g, %h {batch=[[],[]], contract=[[0],[0]]} : f32[3,5]
+  %1 = transpose %0 {perm=[1,0]} : f32[5,3]
+  %2 = dot_general %h, %g {batch=[[],[]], contract=[[0],[0]]} : f32[5,3]
+  %3 = transpose %2 {perm=[1,0]} : f32[3,5]
+  %4 = transpose %3 {perm=[1,0]} : f32[5,3]
+  return %1, %3, %4
+}`)).toMatchInlineSnapshot(`
+  "func @f(%g: f32[8,3], %h: f32[8,5]) -> (f32[5,3], f32[3,5], f32[5,3]) {
+    %0 = dot_general %h, %g {batch=[[],[]], contract=[[0],[0]]} : f32[5,3]
+    %1 = dot_general %g, %h {batch=[[],[]], contract=[[0],[0]]} : f32[3,5]
+    %2 = transpose %1 {perm=[1,0]} : f32[5,3]
+    return %0, %1, %2
+  }
+  "
+`);
+  });
+
   it('keeps exp(log x) and log(exp x): they are not exact in floating point', () => {
     const text = `func @f(%x: f32[2]) -> (f32[2], f32[2]) {
   %0 = log %x : f32[2]
