@@ -4,3 +4,4 @@ export * from './loader.js';
 export * from './idx.js';
 export * from './csv.js';
 export * from './transforms.js';
+export * from './shard.js';

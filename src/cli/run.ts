@@ -1,0 +1,45 @@
+// `kiln run artifact.kiln input.npy|json [...]`: runs an artifact with the runtime alone and prints
+// the outputs (or writes them with --out).
+import type { CliIO } from './io.js';
+import { UsageError, parse, readBytes, readInputFile, writeOutputs } from './io.js';
+import { loadArtifactSync } from '../runtime/load.js';
+import type { RuntimeTensor } from '../runtime/tensor.js';
+import { SHORT_NAME } from '../ir/dtype.js';
+
+export const RUN_USAGE = `kiln run <artifact.kiln> <input.npy|input.json>... [--out out.npy|out.json] [--full]
+  Runs the artifact on the inputs (one file per input, or one .json holding all) and prints each
+  output, or writes them to --out (.json: all outputs; .npy: one file per output).`;
+
+function preview(t: RuntimeTensor, full: boolean): string {
+  const head = `${t.name}: ${SHORT_NAME[t.dtype]}[${t.shape.join(',')}]`;
+  const data = t.dataSync();
+  if (full || data.length <= 64) return `${head} = ${JSON.stringify(t.tolist())}`;
+  const first = Array.from(data.subarray(0, 8), (v) => Number(v.toPrecision(6)));
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of data) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
+  return `${head} = [${first.join(', ')}, ...] (min ${min.toPrecision(6)}, max ${max.toPrecision(6)}, mean ${(sum / data.length).toPrecision(6)}; --full prints all)`;
+}
+
+export async function runCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, { out: { type: 'string', short: 'o' }, full: { type: 'boolean' } }, 'run');
+  const [path, ...inputFiles] = positionals;
+  if (!path || inputFiles.length === 0) throw new UsageError('kiln run: needs an artifact and at least one input file');
+  const art = loadArtifactSync(readBytes(path));
+  let inputs: unknown[] | Record<string, unknown>;
+  if (inputFiles.length === 1) inputs = readInputFile(inputFiles[0], art.inputs.length);
+  else inputs = inputFiles.map((f) => (readInputFile(f, 1) as unknown[])[0]);
+  const outs = await art.run(inputs as never);
+  if (typeof values.out === 'string') {
+    const written = writeOutputs(values.out, outs.map((o) => ({ name: o.name, array: { dtype: o.dtype, shape: o.shape, data: o.dataSync() } })));
+    io.out(`wrote ${written.join(', ')}`);
+  } else {
+    for (const o of outs) io.out(preview(o, values.full === true));
+  }
+  return 0;
+}
