@@ -48,7 +48,7 @@ function toF64(x: TensorLike): Tensor {
   return Tensor._fromHost(a, DEVICE);
 }
 
-/** Deterministic weights in [0.5, 1.5] so a tensor output becomes a scalar that sees every element. */
+/** Deterministic weights in [0.5, 1.5] so a tensor output becomes a scalar that sees every element differently. */
 function weights(n: number): Float64Array {
   const w = new Float64Array(n);
   let s = 12345;
@@ -72,7 +72,8 @@ export function checkGrad(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tenso
   if (floatIdx.length === 0) throw new KilnError('checkGrad: no float inputs to differentiate');
   const probe = f(...xs);
   if (!(probe instanceof Tensor)) throw new KilnError('checkGrad: the function must return a tensor');
-  const w = Tensor._fromHost(hostArray(probe.dtype === 'float32' ? 'float32' : 'float64', probe.shape, weights(probe.size)), DEVICE);
+  // A one-element output is used as is, so `numeric` is its plain gradient.
+  const w = Tensor._fromHost(hostArray(probe.dtype === 'float32' ? 'float32' : 'float64', probe.shape, probe.size === 1 ? [1] : weights(probe.size)), DEVICE);
   const scalar = (...a: Tensor[]): Tensor => {
     const y = f(...a);
     const wy = bind('mul', [y, y.dtype === w.dtype ? w : bind('cast', [w], { dtype: y.dtype })[0]])[0];

@@ -7,6 +7,7 @@ import type { Value } from '../../ir/function.js';
 import { registerCustomVjp } from '../../passes/autodiff/custom.js';
 import { Tensor } from '../tensor.js';
 import { bind, currentTrace } from '../trace.js';
+import { tensor } from '../convert.js';
 import { flatten, unflatten, TreeDef } from '../pytree.js';
 import { IRTrace, traceToFunction, valueOf } from '../tracing.js';
 import { isGradEnabled, noGrad, recordCustomNode } from './tape.js';
@@ -18,6 +19,9 @@ const isFloatTensor = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float
 export function isTracing(leaves: readonly Tensor[]): boolean {
   return currentTrace() !== null || leaves.some((t) => t.isTraced);
 }
+
+/** The id the next tensor gets (ids only grow): tensors made from here on have ids at least this. */
+export const peekTensorId = (): number => tensor(false).id;
 
 /** An identity op giving `t` a fresh value (reshape to its own shape). */
 const marker = (t: Tensor): Tensor => bind('reshape', [t], { shape: [...t.shape] })[0];
@@ -71,10 +75,13 @@ export function customVjp<A extends unknown[], R>(
     const all = argLeaves.flat();
     if (isTracing(all)) return traced(op, fwd, bwd, args, argFlat.map((f) => f.treedef), argLeaves);
     if (!isGradEnabled() || !all.some((t) => t.requiresGrad)) return fn(...args);
-    const [out, res] = noGrad(() => fwd(...args));
+    // fwd is recorded as usual: its outputs' nodes are replaced below, but the residuals keep their
+    // graph, so a backward with createGraph differentiates bwd through them (higher order).
+    const firstId = peekTensorId();
+    const [out, res] = fwd(...args);
     const { leaves: outLeaves0, treedef: outTree } = flatten(out);
-    // Outputs must be fresh tensors to carry the node (fwd may return an input unchanged).
-    const outLeaves = outLeaves0.map((t) => (all.includes(t) || t._node ? noGrad(() => marker(t)) : t));
+    // Outputs must be fresh tensors to carry the node (fwd may return an input or an older tensor).
+    const outLeaves = outLeaves0.map((t) => (t.id < firstId ? noGrad(() => marker(t)) : t));
     const inputs = all.filter(isFloatTensor);
     recordCustomNode(inputs, outLeaves, (cts) => {
       const grads = gradLeaves(op, bwd(res, unflatten(outTree, cts)), argFlat.map((f) => f.treedef), argLeaves);

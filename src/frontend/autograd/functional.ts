@@ -10,12 +10,14 @@ import { Tensor } from '../tensor.js';
 import { bind } from '../trace.js';
 import { defaultDevice } from '../trace.js';
 import { tensor } from '../convert.js';
-import { countLeaves, flatten, unflatten, TreeDef } from '../pytree.js';
+import { countLeaves, flatten, treedefKey, unflatten, TreeDef } from '../pytree.js';
+import type { TensorType } from '../../ir/shape.js';
+import { sizeOf, typeToString } from '../../ir/shape.js';
 import { isFloat } from '../../ir/dtype.js';
 import { inlineFunction, traceToFunction } from '../tracing.js';
 import { isGradEnabled, withGradMode } from './tape.js';
 import { fullLike, gradients } from './backward.js';
-import { isTracing } from './custom.js';
+import { isTracing, peekTensorId } from './custom.js';
 import './methods.js';
 
 export interface GradOptions {
@@ -48,8 +50,11 @@ function normalizeArgnums(op: string, argnums: number | readonly number[] | unde
 
 /** The result of differentiating f once at some arguments. */
 interface Linearized {
-  out: unknown;
-  aux: unknown;
+  /** Structure and types of the differentiated output (known before anything is evaluated). */
+  readonly outTree: TreeDef;
+  readonly outTypes: readonly TensorType[];
+  readonly out: unknown;
+  readonly aux: unknown;
   /** Output cotangent tree (undefined: ones for a one-element output) -> one gradient tree per differentiated argument. */
   pullback(ct: unknown): unknown[];
   /**
@@ -81,7 +86,7 @@ function prepareArgs(op: string, args: unknown[], nums: number[]): unknown[] {
 /** Eager: runs f on the tape with fresh stand-ins for the differentiated leaves. */
 function linearizeTape(op: string, f: (...a: any[]) => unknown, args: unknown[], nums: number[], hasAux: boolean): Linearized {
   const outerWatching = isGradEnabled();
-  const firstId = tensor(0).id;
+  const firstId = peekTensorId();
   const trees: TreeDef[] = [];
   const inputs: Tensor[][] = [];
   const callArgs = args.map((a, i) => {
@@ -111,6 +116,8 @@ function linearizeTape(op: string, f: (...a: any[]) => unknown, args: unknown[],
     return t;
   };
   return {
+    outTree,
+    outTypes: outLeaves.map((t) => ({ dtype: t.dtype, shape: t.shape })),
     out: unflatten(outTree, outLeaves),
     aux,
     pullback(ct) {
@@ -151,18 +158,30 @@ function linearizeIR(op: string, f: (...a: any[]) => unknown, args: unknown[], n
   const outTrees = (tf.outTree as { children: readonly TreeDef[] }).children;
   const nOutLeaves = countLeaves(outTrees[0]);
   const results = tf.fn.body.results;
-  const diffOuts = results.slice(0, nOutLeaves).map((v, i) => (isFloat(v.type.dtype) ? i : -1)).filter((i) => i >= 0);
+  const outTypes = results.slice(0, nOutLeaves).map((v) => v.type);
+  const diffOuts = outTypes.map((t, i) => (isFloat(t.dtype) ? i : -1)).filter((i) => i >= 0);
   const inputs = [...flatten(args).leaves, ...tf.captured];
+  const device = inputs[0]?.device ?? defaultDevice();
   const vjpFn = vjpFunction(tf.fn, wrt, { outputs: diffOuts });
-  const primalOuts = inlineFunction(tf.fn, inputs);
-  const outLeaves = primalOuts.slice(0, nOutLeaves);
-  const auxLeaves = primalOuts.slice(nOutLeaves);
+  // The primal outputs come from the first pullback when it runs first (valueAndGrad), so forward
+  // ops are emitted once; reading `out` before (vjp, jacobian) inlines the forward on its own.
+  let primal: Tensor[] | null = null;
+  const primals = () => (primal ??= inlineFunction(tf.fn, inputs));
   return {
-    out: unflatten(outTrees[0], outLeaves),
-    aux: unflatten(outTrees[1], auxLeaves),
+    outTree: outTrees[0],
+    outTypes,
+    get out() {
+      return unflatten(outTrees[0], primals().slice(0, nOutLeaves));
+    },
+    get aux() {
+      return unflatten(outTrees[1], primals().slice(nOutLeaves));
+    },
     pullback(ct) {
-      const ctLeaves = ct === undefined ? diffOuts.map((i) => fullLike(outLeaves[i], 1)) : pickCts(op, ct, outLeaves, diffOuts);
+      const ctLeaves = ct === undefined
+        ? diffOuts.map((i) => bind('constant', [], { value: [1], dtype: outTypes[i].dtype, shape: [...outTypes[i].shape], device })[0])
+        : pickCts(op, ct, outTypes, diffOuts);
       const res = inlineFunction(vjpFn, [...inputs, ...ctLeaves]);
+      primal ??= res.slice(0, results.length);
       const grads = res.slice(results.length);
       let k = 0;
       return nums.map((i) => unflatten(flatten(args[i]).treedef, grads.slice(k, (k += argLeafCounts[i]))));
@@ -171,14 +190,14 @@ function linearizeIR(op: string, f: (...a: any[]) => unknown, args: unknown[], n
   };
 }
 
-function pickCts(op: string, ct: unknown, outs: Tensor[], diffOuts: number[]): Tensor[] {
+function pickCts(op: string, ct: unknown, outs: readonly TensorType[], diffOuts: number[]): Tensor[] {
   const leaves = flatten(ct).leaves;
   if (leaves.length !== outs.length) throw new KilnError(`${op}: the cotangent has ${leaves.length} tensor(s), the output ${outs.length}`);
   return diffOuts.map((i) => {
     const c = leaves[i];
     const o = outs[i];
     if (c.dtype !== o.dtype || c.shape.length !== o.shape.length || c.shape.some((d, j) => d !== o.shape[j])) {
-      throw new KilnError(`${op}: cotangent ${c.describe()} does not match the output ${o.describe()}`);
+      throw new KilnError(`${op}: cotangent ${c.describe()} does not match the output ${typeToString(o)}`);
     }
     return c;
   });
@@ -190,10 +209,15 @@ function linearize(op: string, f: (...a: any[]) => unknown, args: unknown[], num
   return isTracing(leaves) ? linearizeIR(op, f, prepared, nums, hasAux) : linearizeTape(op, f, prepared, nums, hasAux);
 }
 
-function scalarOutput(op: string, out: unknown): Tensor {
-  if (!(out instanceof Tensor)) throw new KilnError(`${op}: the function must return a tensor (use hasAux to return more), got ${out === null ? 'null' : typeof out}`);
-  if (out.size !== 1 || !isFloatTensor(out)) throw new KilnError(`${op}: the function must return a one-element float tensor, got ${out.describe()}; use vjp or jacobian for other outputs`);
-  return out;
+/** grad needs f to return one float tensor with one element. */
+function checkScalarOutput(op: string, lin: Linearized): void {
+  if (lin.outTree.kind !== 'leaf') throw new KilnError(`${op}: the function must return a tensor (use hasAux to return more), got ${describeTree(lin.outTree)}`);
+  const t = lin.outTypes[0];
+  if (sizeOf(t.shape) !== 1 || !isFloat(t.dtype)) throw new KilnError(`${op}: the function must return a one-element float tensor, got ${typeToString(t)}; use vjp or jacobian for other outputs`);
+}
+
+function describeTree(d: TreeDef): string {
+  return d.kind === 'static' ? String(d.value) : treedefKey(d).replace(/\*/g, 'tensor');
 }
 
 /**
@@ -206,7 +230,7 @@ export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions =
   return (...args: unknown[]) => {
     const nums = normalizeArgnums(op, opts.argnums, args.length);
     const lin = linearize(op, f, args, nums, opts.hasAux ?? false);
-    scalarOutput(op, lin.out);
+    checkScalarOutput(op, lin);
     const grads = lin.pullback(undefined);
     const value = flattenMap(lin.out, lin.release);
     const aux = opts.hasAux ? flattenMap(lin.aux, lin.release) : lin.aux;
@@ -292,8 +316,9 @@ export function jacobian(f: (...args: any[]) => unknown, opts: { argnums?: numbe
   return (...args: unknown[]) => {
     const nums = normalizeArgnums(op, opts.argnums, args.length);
     const lin = linearize(op, f, args, nums, false);
-    const out = lin.out;
-    if (!(out instanceof Tensor) || !isFloatTensor(out)) throw new KilnError(`${op}: the function must return a float tensor`);
+    const t = lin.outTypes[0];
+    if (lin.outTree.kind !== 'leaf' || !isFloat(t.dtype)) throw new KilnError(`${op}: the function must return one float tensor, got ${describeTree(lin.outTree)}`);
+    const out = lin.out as Tensor;
     if (out.size === 0) throw new KilnError(`${op}: the output ${out.describe()} is empty`);
     const rows = Array.from({ length: out.size }, (_, i) => lin.pullback(oneHot(out, i)));
     const perArg = nums.map((_, a) => {
