@@ -35,4 +35,6 @@ export { exportArtifact } from './frontend/export/export.js';
 export type { ExportOptions, InputSpec } from './frontend/export/export.js';
 export { save, load, stateDictToBytes, stateDictFromBytes, parseSafetensors, serializeSafetensors } from './frontend/io/safetensors.js';
 export { saveNpy, loadNpy, tensorToNpy, tensorFromNpy, parseNpy, serializeNpy } from './frontend/io/npy.js';
+export { saveCheckpoint, loadCheckpoint, checkpointToBytes, checkpointFromBytes } from './frontend/io/checkpoint.js';
+export type { CheckpointOptions, LoadCheckpointOptions, CheckpointInfo } from './frontend/io/checkpoint.js';
 export * from './frontend/autograd/index.js';
