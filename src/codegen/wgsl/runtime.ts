@@ -60,7 +60,14 @@ export class GpuRuntime {
   constructor(
     readonly device: GPUDevice,
     readonly limits: GpuLimits & { readonly maxBindingSize: number },
-  ) {}
+  ) {
+    // Validation errors (a shader that does not compile, a bad binding) arrive asynchronously: keep
+    // the first one and throw it at the next read, instead of silently leaving outputs unwritten.
+    device.addEventListener?.('uncapturederror', (e) => {
+      const error = (e as GPUUncapturedErrorEvent).error;
+      this.failure ??= new KilnError(`webgpu: the GPU reported an error: ${error?.message ?? String(error)}`);
+    });
+  }
 
   // ---- buffers -----------------------------------------------------------------------------------
 

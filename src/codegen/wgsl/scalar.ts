@@ -26,8 +26,9 @@ const UNARY: Record<Family, Partial<Record<UnaryOp, Tpl1>>> = {
     log: (x) => `log(${x})`,
     sqrt: (x) => `sqrt(${x})`,
     rsqrt: (x) => `(1.0f / sqrt(${x}))`,
-    sin: (x) => `sin(${x})`,
-    cos: (x) => `cos(${x})`,
+    // WGSL only promises an absolute error of 2^-11 for sin/cos (SwiftShader is about 1e-4 off).
+    sin: (x) => `k_sin(${x})`,
+    cos: (x) => `k_cos(${x})`,
     // tanh(+-15) is +-1 in f32; the clamp keeps implementations that go through exp from overflowing.
     tanh: (x) => `tanh(clamp(${x}, -15.0f, 15.0f))`,
     sigmoid: (x) => `k_sigmoid(${x})`,
@@ -129,7 +130,7 @@ export function binaryCode(op: BinaryOp, dtype: GpuDType, a: string, b: string):
 // ---- casts ---------------------------------------------------------------------------------------
 
 const CASTS: Record<Family, Record<Family, Tpl1>> = {
-  f: { f: (x) => x, i: (x) => `k_f2i(${x})`, b: (x) => `(${x} != 0.0f)` },
+  f: { f: (x) => x, i: (x) => `k_f2i(${x})`, b: (x) => `(${x} != 0.0f || k_isnan(${x}))` },
   i: { f: (x) => `f32(${x})`, i: (x) => x, b: (x) => `(${x} != 0i)` },
   b: { f: (x) => `f32(${x})`, i: (x) => `i32(${x})`, b: (x) => x },
 };
@@ -142,6 +143,22 @@ export function castCode(from: GpuDType, to: GpuDType, x: string): string {
 
 /** WGSL helpers by name; the emitter includes those a shader mentions (and what they mention). */
 export const HELPERS: Record<string, string> = {
+  // Runtime values (a `var`), because a const-expression that is inf or NaN does not compile.
+  k_inf: `fn k_inf() -> f32 { var bits = 0x7f800000u; return bitcast<f32>(bits); }`,
+  k_nan: `fn k_nan() -> f32 { var bits = 0x7fc00000u; return bitcast<f32>(bits); }`,
+  // Cephes sinf/cosf: Cody-Waite reduction by pi/2 in three parts, minimax polynomials on [-pi/4, pi/4].
+  k_sincos: `fn k_sincos(x: f32, quadrant: i32) -> f32 {
+  let j = round(x * 0.63661977236758134f);
+  let y = ((x - j * 1.5703125f) - j * 4.837512969970703125e-4f) - j * 7.54978995489188216e-8f;
+  let z = y * y;
+  let s = y + y * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  let c = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  let q = (i32(j) + quadrant) & 3;
+  if (abs(x) > 1.0e5f) { return select(sin(x), cos(x), quadrant == 1); }
+  return select(select(select(-c, -s, q == 2), c, q == 1), s, q == 0);
+}`,
+  k_sin: `fn k_sin(x: f32) -> f32 { return k_sincos(x, 0); }`,
+  k_cos: `fn k_cos(x: f32) -> f32 { return k_sincos(x, 1); }`,
   // Bit test: `x != x` may be folded away by compilers that assume no NaNs.
   k_isnan: `fn k_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`,
   k_maxf: `fn k_maxf(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, k_isnan(a) || k_isnan(b)); }`,
@@ -196,13 +213,13 @@ export const HELPERS: Record<string, string> = {
   let ay = abs(y);
   let yint = floor(y) == y;
   let yodd = yint && ay < 16777216.0f && (i32(ay) & 1) == 1;
-  let inf = bitcast<f32>(0x7f800000u);
+  let inf = k_inf();
   if (x == 0.0f) {
     if (y > 0.0f) { return select(0.0f, x, yodd); }
     return select(inf, select(inf, -inf, bitcast<u32>(x) != 0u), yodd);
   }
   if (x == -1.0f && ay == inf) { return 1.0f; }
-  if (x < 0.0f && !yint) { return bitcast<f32>(0x7fc00000u); }
+  if (x < 0.0f && !yint) { return k_nan(); }
   let m = exp2(y * log2(abs(x)));
   return select(m, -m, x < 0.0f && yodd);
 }`,

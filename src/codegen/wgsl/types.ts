@@ -25,7 +25,9 @@ export function gpuDType(where: string, dtype: DType): GpuDType {
   return dtype;
 }
 
-const F32_INF = 'bitcast<f32>(0x7f800000u)';
+// Infinities and NaN come from helper calls: a WGSL const-expression that evaluates to inf or NaN
+// is a shader-creation error, so they must not be literals.
+const F32_INF = 'k_inf()';
 
 /** A WGSL literal of `dtype` holding `value` (already rounded/wrapped the way the dtype stores it). */
 export function literal(dtype: GpuDType, value: number): string {
@@ -39,7 +41,7 @@ export function literal(dtype: GpuDType, value: number): string {
     }
     case 'float32': {
       const v = Math.fround(value);
-      if (v !== v) return 'bitcast<f32>(0x7fc00000u)';
+      if (v !== v) return 'k_nan()';
       if (v === Infinity) return F32_INF;
       if (v === -Infinity) return `(-${F32_INF})`;
       if (Object.is(v, -0)) return '-0.0f';

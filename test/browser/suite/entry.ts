@@ -1,0 +1,16 @@
+// The browser suite's entry: initializes WebGPU (SwiftShader in CI), counts queue submits, runs every
+// registered case and leaves the report on window.__kiln for the harness.
+import { initWebGPU } from '../../../src/codegen/wgsl/init.js';
+import { runAll } from './check.js';
+import './ops.js';
+
+const w = window as unknown as { __kiln: unknown; __kilnFilter?: string };
+
+(async () => {
+  const info = await initWebGPU();
+  const filter = new URLSearchParams(location.search).get('filter') ?? undefined;
+  const results = await runAll(filter);
+  w.__kiln = { adapter: info.adapter, results };
+})().catch((e) => {
+  w.__kiln = { adapter: '?', results: [], fatal: String((e as Error)?.stack ?? e) };
+});
