@@ -9,6 +9,7 @@ export type { DType } from './ir/dtype.js';
 export { tensor } from './frontend/convert.js';
 export type { TensorLike, TensorOptions } from './frontend/convert.js';
 export { setDefaultDevice, defaultDevice } from './frontend/trace.js';
+export { deviceNames } from './codegen/device.js';
 export * from './frontend/creation.js';
 export * from './frontend/random.js';
 export * from './frontend/ops/elementwise.js';

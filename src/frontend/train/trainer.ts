@@ -157,7 +157,8 @@ export class Trainer {
     for (const cb of callbacks) cb.onTrainBegin?.(this);
     for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
       const total = loader.length ?? 0;
-      const bar = verbose ? new ProgressBar({ total, label: `epoch ${epoch + 1}/${epochs}`, stream: options.stream, unitsPerStep: 1 }) : null;
+      const unitsPerStep = (loader as { batchSize?: number }).batchSize ?? 1;
+      const bar = verbose ? new ProgressBar({ total, label: `epoch ${epoch + 1}/${epochs}`, stream: options.stream, unitsPerStep }) : null;
       let lossSum = 0;
       let correct = 0;
       let count = 0;
