@@ -39,3 +39,5 @@ export { saveNpy, loadNpy, tensorToNpy, tensorFromNpy, parseNpy, serializeNpy } 
 export { saveCheckpoint, loadCheckpoint, checkpointToBytes, checkpointFromBytes } from './frontend/io/checkpoint.js';
 export type { CheckpointOptions, LoadCheckpointOptions, CheckpointInfo } from './frontend/io/checkpoint.js';
 export * from './frontend/autograd/index.js';
+export { initWebGPU, webgpuDevice } from './codegen/wgsl/init.js';
+export type { WebGPUOptions, WebGPUInfo } from './codegen/wgsl/init.js';

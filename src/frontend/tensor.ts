@@ -131,6 +131,30 @@ export class Tensor {
   }
 
   /**
+   * A copy on another device (this tensor itself when it is already there). Synchronous, so the
+   * source must be readable synchronously: a WebGPU result is not (use `await t.toAsync(device)`).
+   */
+  to(device: string): Tensor {
+    if (device === this.device) return this;
+    if (this._trace) throw new KilnError(`to: cannot move a traced tensor ${this.describe()} to '${device}' inside ${this._trace.name}; move the arguments before calling it`);
+    let host: HostArray;
+    try {
+      host = getDevice(this.device).readSync(this._buf());
+    } catch (e) {
+      if (!(e instanceof KilnError)) throw e;
+      throw new KilnError(`to('${device}'): ${this.describe()} on '${this.device}' cannot be read synchronously; use \`await t.toAsync('${device}')\` (${e.message})`);
+    }
+    return Tensor._fromHost(host, device);
+  }
+
+  /** A copy on another device, waiting for the source device when it must (any device pair). */
+  async toAsync(device: string): Promise<Tensor> {
+    if (device === this.device) return this;
+    if (this._trace) return this.to(device);
+    return Tensor._fromHost(await getDevice(this.device).read(this._buf()), device);
+  }
+
+  /**
    * Moves `src`'s storage into this tensor (src becomes disposed). The one exception to immutability:
    * eager optimizers update parameters in place this way, as PyTorch does, so modules keep their tensors.
    */
