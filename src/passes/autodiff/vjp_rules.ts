@@ -9,7 +9,7 @@
 import type { Block } from '../../ir/function.js';
 import type { Attrs, BinaryOp, Primitive, UnaryOp } from '../../ir/ops.js';
 import {
-  Emit, add, broadcastIn, cast, div, eq, full, invertPerm, isFloatValue, maskWhere, mul, neg, op1, pad,
+  Emit, add, broadcastIn, cast, div, eq, invertPerm, isFloatValue, maskWhere, mul, neg, op1, pad,
   reduceSum, reshape, scale, scalarLike, select, slice, sub, transpose, zerosLike,
 } from './emit.js';
 import { convLhsVjp, convRhsVjp, dotGeneralVjp, windowMaxVjp, windowSumVjp } from './vjp_contract.js';
@@ -195,4 +195,3 @@ export const vjpRules: { [P in Primitive]: VjpRule<P> | null } = {
   fusion: null,
 };
 
-export { full };
