@@ -1,0 +1,208 @@
+// The 'wasm' device: tensors live in one WebAssembly.Memory; eager ops run one-op kernels compiled
+// once per (op, attributes, input types) and cached; compile(fn) builds one module holding every
+// kernel of a (fused) Function plus a launch plan.
+import type { HostArray } from '../../ir/array.js';
+import type { Block, Function } from '../../ir/function.js';
+import type { AnyAttrs, Attrs, Primitive } from '../../ir/ops.js';
+import { inferTypes, opRow } from '../../ir/ops.js';
+import type { DType } from '../../ir/dtype.js';
+import { allocArray } from '../../ir/dtype.js';
+import { sizeOf } from '../../ir/shape.js';
+import type { TensorType } from '../../ir/shape.js';
+import { castScalar } from '../../ir/interpret_scalar.js';
+import { KilnError } from '../../ir/error.js';
+import { newValue } from '../../ir/function.js';
+import type { CompileOptions, Device, DeviceBuffer, Executable } from '../device.js';
+import { registerDevice } from '../device.js';
+import type { Kernel } from '../kernel.js';
+import { buildKernel, primitiveBlock } from '../kernel_build.js';
+import { Heap } from './heap.js';
+import type { WasmBuffer } from './heap.js';
+import { BYTES_OF } from './emit.js';
+import { compileKernels } from './compile.js';
+import { planFunction } from './plan.js';
+import { PlanRunner, instantiate, kernelError } from './program.js';
+import type { KernelFn, KernelInfo, Runtime } from './program.js';
+import { family } from './emit_ops.js';
+
+export interface WasmDeviceOptions {
+  /** binaryen optimize level for compiled Functions (jit). */
+  readonly optimize?: number;
+  /** binaryen optimize level for eager one-op kernels (compile speed matters more). */
+  readonly eagerOptimize?: number;
+}
+
+export interface WasmDeviceStats {
+  readonly eagerKernels: number;
+  readonly eagerCompileMs: number;
+  readonly executables: number;
+  readonly compileMs: number;
+}
+
+export interface WasmDevice extends Device {
+  readonly heap: Heap;
+  stats(): WasmDeviceStats;
+}
+
+interface EagerKernel {
+  readonly fn: KernelFn;
+  readonly kernel: Kernel;
+  readonly out: readonly TensorType[];
+  readonly consts: readonly WasmBuffer[];
+  readonly scratch: number;
+}
+
+/** A canonical cache key for attribute values (sorted keys; -0 and NaN spelled out). */
+function keyOf(x: unknown): string {
+  if (typeof x === 'number') return Object.is(x, -0) ? '-0' : String(x);
+  if (Array.isArray(x)) return `[${x.map(keyOf).join(',')}]`;
+  if (x && typeof x === 'object') {
+    return `{${Object.keys(x).filter((k) => k !== 'device').sort().map((k) => `${k}:${keyOf((x as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(x) ?? 'undefined';
+}
+
+const typeKey = (t: TensorType) => `${t.dtype}[${t.shape.join(',')}]`;
+
+function checkDType(what: string, d: DType): void {
+  family(d); // throws the float64 message
+  void what;
+}
+
+export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
+  const heap = new Heap();
+  const eager = new Map<string, EagerKernel>();
+  const counters = { eagerKernels: 0, eagerCompileMs: 0, executables: 0, compileMs: 0 };
+  let scratch = { ptr: 0, block: 0, bytes: 0 };
+  const rt: Runtime = {
+    heap,
+    scratch(bytes: number): number {
+      if (bytes > scratch.bytes) {
+        if (scratch.block) heap.release(scratch.ptr, scratch.block);
+        const [ptr, block] = heap.alloc(bytes);
+        scratch = { ptr, block, bytes: block };
+      }
+      return scratch.ptr;
+    },
+  };
+  const bytesOf = (t: TensorType) => sizeOf(t.shape) * BYTES_OF[t.dtype];
+  const alloc = (t: TensorType): WasmBuffer => heap.buffer(t.dtype, [...t.shape], bytesOf(t));
+  const upload = (a: HostArray): WasmBuffer => {
+    checkDType('upload', a.dtype);
+    const b = alloc(a);
+    const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, bytesOf(a));
+    heap.u8.set(bytes, b.ptr);
+    return b;
+  };
+  const uploadValues = (dtype: DType, shape: readonly number[], data: readonly number[]): WasmBuffer => {
+    const arr = allocArray(dtype, sizeOf(shape));
+    if (data.length === 1 && arr.length !== 1) arr.fill(data[0]);
+    else arr.set(data);
+    return upload({ dtype, shape, data: arr });
+  };
+  const read = (b: DeviceBuffer): HostArray => {
+    const w = b as WasmBuffer;
+    if (!w.owned && w.block !== 0) throw new KilnError(`wasm: reading a buffer that was disposed (${w.dtype}[${w.shape.join(',')}])`);
+    const n = sizeOf(w.shape);
+    const out = allocArray(w.dtype, n);
+    const bytes = n * BYTES_OF[w.dtype];
+    new Uint8Array(out.buffer).set(heap.u8.subarray(w.ptr, w.ptr + bytes));
+    return { dtype: w.dtype, shape: [...w.shape], data: out };
+  };
+
+  function compileEager(prim: Primitive, types: TensorType[], attrs: AnyAttrs): EagerKernel {
+    const out = inferTypes(prim, types, attrs as never);
+    for (const t of [...types, ...out]) checkDType(prim, t.dtype);
+    const kernel = buildKernel(prim, primitiveBlock(prim, types, attrs));
+    const mod = compileKernels([kernel], { optimize: opts.eagerOptimize ?? 1 });
+    const [fn] = instantiate(mod.bytes, heap.memory, 1);
+    counters.eagerKernels++;
+    counters.eagerCompileMs += mod.compileMs;
+    const consts = kernel.buffers.filter((b) => b.role === 'const').map((b) => uploadValues(b.dtype, [b.size], b.data!));
+    return { fn, kernel, out, consts, scratch: mod.scratch[0] };
+  }
+
+  function runEager(prim: Primitive, k: EagerKernel, inputs: WasmBuffer[]): WasmBuffer[] {
+    const outs = k.out.map(alloc);
+    const args: number[] = [];
+    for (const b of inputs) args.push(b.ptr);
+    for (const c of k.consts) args.push(c.ptr);
+    for (const b of outs) args.push(b.ptr);
+    args.push(k.scratch ? rt.scratch(k.scratch) : 0, 0, k.kernel.parallel);
+    try {
+      k.fn(...args);
+    } catch (e) {
+      outs.forEach((b) => heap.dispose(b));
+      kernelError(prim, e);
+    }
+    return outs;
+  }
+
+  function compile(fn: Function, copts?: CompileOptions): Executable {
+    void copts; // donation: buffers are pooled, so reusing parameters saves little; not used yet
+    const t0 = performance.now();
+    const plan = planFunction(fn);
+    const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 2 });
+    const fns = instantiate(mod.bytes, heap.memory, plan.kernels.length);
+    const consts = plan.consts.map((c) => uploadValues(c.dtype, c.shape, c.data));
+    const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({ fn: fns[i], scratch: mod.scratch[i], parallel: k.parallel, consts: plan.kernelConsts[i].map((j) => consts[j]) }));
+    const runner = new PlanRunner(plan, kernels, consts, rt);
+    counters.executables++;
+    counters.compileMs += performance.now() - t0;
+    const exe = {
+      fn,
+      run(inputs: DeviceBuffer[]): DeviceBuffer[] {
+        inputs.forEach((b, i) => {
+          const p = fn.body.params[i];
+          if (!p || b.dtype !== p.type.dtype || sizeOf(b.shape) !== sizeOf(p.type.shape)) {
+            throw new KilnError(`wasm: executable @${fn.name} expects ${fn.body.params.map((q) => typeKey(q.type)).join(', ')}, got ${inputs.map((x) => typeKey(x)).join(', ')}`);
+          }
+        });
+        return runner.run(inputs as WasmBuffer[]);
+      },
+    };
+    finalizer.register(exe, runner);
+    return exe;
+  }
+  const finalizer = new FinalizationRegistry<PlanRunner>((r) => r.release());
+
+  const device: WasmDevice = {
+    name: 'wasm',
+    heap,
+    upload,
+    read: async (b) => read(b),
+    readSync: read,
+    execute(prim, inputs, attrs, regions: readonly Block[]) {
+      const ins = inputs as WasmBuffer[];
+      if (prim === 'constant') {
+        const { value, dtype, shape } = attrs as Attrs<'constant'>;
+        inferTypes('constant', [], attrs as never);
+        return [uploadValues(dtype, shape, value.map((v) => castScalar(v, dtype)))];
+      }
+      if (opRow(prim).category === 'control' || prim === 'fusion') {
+        // Rare eagerly (control flow runs as plain JS in eager mode): compile a one-op Function.
+        const params = ins.map((b) => newValue({ dtype: b.dtype, shape: [...b.shape] }));
+        const types = inferTypes(prim, ins.map((b) => ({ dtype: b.dtype, shape: b.shape })), attrs as never, regions);
+        const results = types.map((t) => newValue(t));
+        const f: Function = { name: prim, body: { params, ops: [{ prim, operands: params, attrs, results, regions }], results } };
+        return compile(f).run(ins);
+      }
+      const types = ins.map((b) => ({ dtype: b.dtype, shape: b.shape }));
+      const key = `${prim}|${keyOf(attrs)}|${types.map(typeKey).join(';')}`;
+      let k = eager.get(key);
+      if (!k) {
+        k = compileEager(prim, types, attrs);
+        eager.set(key, k);
+      }
+      return runEager(prim, k, ins);
+    },
+    compile,
+    dispose(b) {
+      heap.dispose(b as WasmBuffer);
+    },
+    stats: () => ({ ...counters }),
+  };
+  return device;
+}
+
+registerDevice('wasm', () => createWasmDevice());

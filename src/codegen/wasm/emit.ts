@@ -1,0 +1,654 @@
+// Kernel description -> one binaryen function. Loops become wasm loops; the innermost loop runs
+// 4 lanes at a time (f32x4/i32x4) with a scalar tail when all its work has a vector form; values
+// that do not change inside a loop are computed before it; a node of the expression DAG used twice
+// is computed once. The function takes a pointer per buffer, a scratch pointer and the (start, end)
+// range of the kernel's parallel loop. Contractions are emitted by emit_contract.ts.
+import type { DType } from '../../ir/dtype.js';
+import { KilnError } from '../../ir/error.js';
+import type { AccDecl, Expr, Index, Kernel, Stmt } from '../kernel.js';
+import { exprChildren } from '../kernel.js';
+import { ixCoeff, ixVars } from '../kernel_index.js';
+import { combineIdentity } from '../kernel_build.js';
+import binaryen from './binaryen.js';
+import type { E, Module } from './binaryen.js';
+import { FnBuilder, Lanes } from './lanes.js';
+import { SCALAR_ONLY_BINARY, emitBinary, emitCast, emitUnary, family } from './emit_ops.js';
+import { emitContract, contractScratchBytes } from './emit_contract.js';
+
+type LoopStmt = Extract<Stmt, { op: 'loop' }>;
+const I32 = binaryen.i32;
+
+export const BYTES_OF: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
+
+/** The i32x4 constant [0, c, 2c, 3c] (lane offsets of an index with coefficient c). */
+export function laneOffsets(m: Module, c: number): E {
+  const bytes = new Uint8Array(16);
+  new DataView(bytes.buffer).setInt32(0, 0, true);
+  for (let j = 0; j < 4; j++) new DataView(bytes.buffer).setInt32(4 * j, c * j, true);
+  return m.v128.const([...bytes]);
+}
+
+export class KernelEmitter {
+  readonly m: Module;
+  readonly f: FnBuilder;
+  readonly S: Lanes;
+  readonly V: Lanes;
+  /** Loop variable -> local holding it. */
+  readonly vars = new Map<string, number>();
+  /** Accumulator -> its scalar locals (value, and position for argmax/argmin). */
+  readonly accs = new Map<string, { decl: AccDecl; value: number; at: number }>();
+  /** Values bound by a template (the contraction sum), by accumulator name and width. */
+  readonly bound = new Map<string, { 1?: () => E; 4?: () => E }>();
+  private readonly uses = new Map<Expr, number>();
+  private readonly deps = new Map<Expr, Set<string>>();
+  /** Cache scopes: node -> locals holding its value at width 1 / 4. */
+  private readonly scopes: Map<Expr, { 1?: number; 4?: number }>[] = [new Map()];
+  /** Cache of index parts (by text) hoisted before a loop. */
+  private readonly ixScopes: Map<string, number>[] = [new Map()];
+  /** The variable of the innermost loop being emitted (index parts without it are hoisted). */
+  inner: string | null = null;
+  readonly scratch: number;
+  readonly start: number;
+  readonly end: number;
+
+  constructor(m: Module, readonly k: Kernel) {
+    this.m = m;
+    const params = [...k.buffers.map(() => I32), I32, I32, I32];
+    this.f = new FnBuilder(m, params);
+    this.S = new Lanes(this.f, 1);
+    this.V = new Lanes(this.f, 4);
+    this.scratch = k.buffers.length;
+    this.start = k.buffers.length + 1;
+    this.end = k.buffers.length + 2;
+    for (const s of k.body) this.countStmt(s);
+    for (const a of k.accs) {
+      const t = family(a.dtype) === 'float' ? binaryen.f32 : I32;
+      this.accs.set(a.name, { decl: a, value: this.f.local(t), at: this.f.local(I32) });
+    }
+  }
+
+  /** Scratch bytes the kernel needs (packing buffers of contractions). */
+  static scratchBytes(k: Kernel): number {
+    let n = 0;
+    for (const s of k.body) if (s.op === 'contract') n = Math.max(n, contractScratchBytes(s));
+    return n;
+  }
+
+  emit(name: string): void {
+    const { m, f } = this;
+    for (const s of this.k.body) this.stmt(s, true);
+    const body = f.top.length === 0 ? m.nop() : m.block(null, f.top);
+    m.addFunction(name, binaryen.createType([...f.params]), binaryen.none, f.vars, body);
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------------------------
+
+  private countExpr(e: Expr): void {
+    const n = (this.uses.get(e) ?? 0) + 1;
+    this.uses.set(e, n);
+    if (n === 1) exprChildren(e).forEach((c) => this.countExpr(c));
+  }
+  private countStmt(s: Stmt): void {
+    if (s.op === 'loop') s.body.forEach((b) => this.countStmt(b));
+    else if (s.op === 'store') {
+      this.countExpr(s.value);
+      if (s.dynamic) this.countExpr(s.dynamic.value);
+    } else if (s.op === 'update') this.countExpr(s.value);
+    else if (s.op === 'contract') {
+      this.countExpr(s.lhs);
+      this.countExpr(s.rhs);
+      s.epilogue.forEach((b) => this.countStmt(b));
+    }
+  }
+
+  /** Loop variables and accumulators an expression depends on. */
+  depsOf(e: Expr): Set<string> {
+    let d = this.deps.get(e);
+    if (d) return d;
+    d = new Set<string>();
+    if (e.op === 'load' || e.op === 'index') ixVars(e.index, d);
+    if (e.op === 'threefry') ixVars(e.counter, d);
+    if (e.op === 'guard') for (const c of e.conds) ixVars(c.index, d);
+    if (e.op === 'acc') d.add(`acc:${e.name}`);
+    for (const c of exprChildren(e)) for (const x of this.depsOf(c)) d.add(x);
+    this.deps.set(e, d);
+    return d;
+  }
+
+  private lookup(e: Expr, width: 1 | 4): E | null {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const hit = this.scopes[i].get(e)?.[width];
+      if (hit !== undefined) return this.m.local.get(hit, width === 4 ? binaryen.v128 : typeOf(e.dtype));
+    }
+    return null;
+  }
+  private remember(e: Expr, width: 1 | 4, local: number): void {
+    const top = this.scopes[this.scopes.length - 1];
+    const entry = top.get(e) ?? {};
+    entry[width] = local;
+    top.set(e, entry);
+  }
+  /** Runs fn in a fresh cache scope (a loop body or a guard branch): what it caches dies with it. */
+  scoped<T>(fn: () => T): T {
+    this.scopes.push(new Map());
+    this.ixScopes.push(new Map());
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+      this.ixScopes.pop();
+    }
+  }
+
+  // ---- indices -----------------------------------------------------------------------------------
+
+  varGet(name: string): E {
+    const l = this.vars.get(name);
+    if (l === undefined) throw new KilnError(`internal: wasm: loop variable ${name} is not bound`);
+    return this.m.local.get(l, I32);
+  }
+
+  bindVar(name: string): number {
+    let l = this.vars.get(name);
+    if (l === undefined) {
+      l = this.f.local(I32);
+      this.vars.set(name, l);
+    }
+    return l;
+  }
+
+  /** An index as an i32 expression; the part not involving the innermost loop variable may be hoisted. */
+  index(ix: Index): E {
+    const m = this.m;
+    const v = this.inner;
+    if (v !== null) {
+      const dep = ix.terms.filter((t) => termUses(t.atom, v));
+      if (dep.length && dep.length < ix.terms.length) {
+        const inv: Index = { terms: ix.terms.filter((t) => !termUses(t.atom, v)), offset: ix.offset };
+        const hit = this.findIx(inv);
+        if (hit !== null) return m.i32.add(m.local.get(hit, I32), this.rawIndex({ terms: dep, offset: 0 }));
+      }
+    }
+    return this.rawIndex(ix);
+  }
+  private findIx(ix: Index): number | null {
+    const key = JSON.stringify(ix);
+    for (let i = this.ixScopes.length - 1; i >= 0; i--) {
+      const hit = this.ixScopes[i].get(key);
+      if (hit !== undefined) return hit;
+    }
+    return null;
+  }
+  /** Computes an index part once, before the loop over `v` (the current scope). */
+  hoistIndex(ix: Index, v: string): void {
+    const inv: Index = { terms: ix.terms.filter((t) => !termUses(t.atom, v)), offset: ix.offset };
+    if (inv.terms.length === 0 || inv.terms.length === ix.terms.length || this.findIx(inv) !== null) return;
+    const l = this.f.local(I32);
+    this.f.push(this.m.local.set(l, this.rawIndex(inv)));
+    this.ixScopes[this.ixScopes.length - 1].set(JSON.stringify(inv), l);
+  }
+  rawIndex(ix: Index): E {
+    const m = this.m;
+    let acc: E | null = null;
+    const add = (e: E) => (acc = acc === null ? e : m.i32.add(acc, e));
+    for (const t of ix.terms) {
+      const a = t.atom;
+      let e: E;
+      if ('var' in a) e = this.varGet(a.var);
+      else if ('div' in a) e = m.i32.div_u(this.rawIndex(a.div), m.i32.const(a.by));
+      else e = m.i32.rem_u(this.rawIndex(a.mod), m.i32.const(a.by));
+      add(t.coeff === 1 ? e : m.i32.mul(e, m.i32.const(t.coeff)));
+    }
+    if (ix.offset !== 0 || acc === null) add(m.i32.const(ix.offset));
+    return acc!;
+  }
+
+  /** Byte address of element `index` (+ checked dynamic part) of buffer `buf`. */
+  address(buf: number, ix: E, dtype: DType): E {
+    const m = this.m;
+    const size = BYTES_OF[dtype];
+    const scaled = size === 1 ? ix : m.i32.shl(ix, m.i32.const(Math.log2(size)));
+    return m.i32.add(m.local.get(buf, I32), scaled);
+  }
+
+  /** index + value*scale, trapping when value is outside [0, size) (gather/scatter bounds). */
+  dynamicIndex(base: E, d: { value: Expr; scale: number; size: number }): E {
+    const m = this.m;
+    const v = this.f.let(this.expr(d.value, this.S), I32);
+    this.f.push(m.if(m.i32.ge_u(v(), m.i32.const(d.size)), m.unreachable()));
+    return m.i32.add(base, d.scale === 1 ? v() : m.i32.mul(v(), m.i32.const(d.scale)));
+  }
+
+  // ---- statements --------------------------------------------------------------------------------
+
+  stmt(s: Stmt, top = false): void {
+    switch (s.op) {
+      case 'loop': return this.loop(s, top && s.parallel === true);
+      case 'store': return this.store(s, this.S);
+      case 'init': return this.init(s.acc);
+      case 'update': return this.update(s.acc, s.value, s.at, this.S);
+      case 'contract': return emitContract(this, s, top);
+    }
+  }
+
+  init(name: string): void {
+    const a = this.accs.get(name)!;
+    const { m } = this;
+    const id = combineIdentity(a.decl.combine, a.decl.dtype);
+    this.f.push(m.local.set(a.value, family(a.decl.dtype) === 'float' ? m.f32.const(id) : m.i32.const(id)));
+    this.f.push(m.local.set(a.at, m.i32.const(0)));
+  }
+
+  store(s: Extract<Stmt, { op: 'store' }>, L: Lanes): void {
+    const { m } = this;
+    const dtype = exprDType(s.value);
+    const value = this.expr(s.value, L);
+    if (L.vec) {
+      const c = ixCoeff(s.index, this.inner!);
+      const base = this.index(s.index);
+      if (c === 1) {
+        const addr = this.address(s.buf, base, dtype);
+        if (dtype === 'bool') this.f.push(m.v128.store32_lane(0, 1, 0, addr, m.i8x16.narrow_i16x8_u(m.i16x8.narrow_i32x4_u(value, value), m.i16x8.narrow_i32x4_u(value, value))));
+        else this.f.push(m.v128.store(0, 4, addr, value));
+        return;
+      }
+      // Strided store: lane by lane.
+      if (c === null) throw new KilnError('internal: wasm: vector store through a non-affine index');
+      const v = this.f.let(value, binaryen.v128);
+      const b = this.f.let(base, I32);
+      for (let j = 0; j < 4; j++) {
+        const addr = this.address(s.buf, m.i32.add(b(), m.i32.const(j * c)), dtype);
+        this.f.push(storeScalar(m, dtype, addr, extractLane(m, dtype, v(), j)));
+      }
+      return;
+    }
+    let ix = this.index(s.index);
+    if (s.dynamic) ix = this.dynamicIndex(ix, s.dynamic);
+    const addr = this.f.let(this.address(s.buf, ix, dtype), I32);
+    if (s.combine === 'sum') {
+      const old = loadScalar(m, dtype, addr());
+      const sum = family(dtype) === 'float' ? m.f32.add(old, value) : family(dtype) === 'int' ? m.i32.add(old, value) : m.i32.or(old, value);
+      this.f.push(storeScalar(m, dtype, addr(), sum));
+    } else this.f.push(storeScalar(m, dtype, addr(), value));
+  }
+
+  /** Folds a value into an accumulator (scalar locals, or the vector accumulator of a vector loop). */
+  update(name: string, e: Expr, at: Index | undefined, L: Lanes, vecAcc?: Map<string, number>): void {
+    const { m } = this;
+    const a = this.accs.get(name)!;
+    const fam = family(a.decl.dtype);
+    const v = this.expr(e, L);
+    if (L.vec) {
+      const l = vecAcc!.get(name)!;
+      const cur = m.local.get(l, binaryen.v128);
+      this.f.push(m.local.set(l, combineLanes(L, a.decl.combine, fam, cur, v)));
+      return;
+    }
+    const T = fam === 'float' ? binaryen.f32 : I32;
+    const cur = m.local.get(a.value, T);
+    const c = a.decl.combine;
+    if (c === 'argmax' || c === 'argmin') {
+      const x = this.f.let(v, T);
+      const acc = () => m.local.get(a.value, T);
+      let better: E;
+      if (fam === 'float') {
+        const cmp = c === 'argmax' ? m.f32.gt(x(), acc()) : m.f32.lt(x(), acc());
+        // The first NaN wins and then sticks.
+        better = m.i32.or(cmp, m.i32.and(m.f32.ne(x(), x()), m.f32.eq(acc(), acc())));
+      } else better = c === 'argmax' ? m.i32.gt_s(x(), acc()) : m.i32.lt_s(x(), acc());
+      void cur;
+      this.f.push(m.if(better, m.block(null, [m.local.set(a.value, x()), m.local.set(a.at, at ? this.index(at) : m.i32.const(0))])));
+      return;
+    }
+    this.f.push(m.local.set(a.value, combineLanes(L, c, fam, cur, v)));
+  }
+
+  // ---- loops -------------------------------------------------------------------------------------
+
+  private loop(s: LoopStmt, parallel: boolean): void {
+    const { m, f } = this;
+    const v = this.bindVar(s.var);
+    const lo = parallel ? m.local.get(this.start, I32) : m.i32.const(0);
+    const hi = parallel ? m.local.get(this.end, I32) : m.i32.const(s.extent);
+    const innermost = s.body.every((b) => b.op !== 'loop' && b.op !== 'contract');
+    const vectorize = innermost && (parallel || s.extent >= 4) && this.vectorizable(s);
+    this.hoist(s, vectorize);
+    f.push(m.local.set(v, lo));
+    const prevInner = this.inner;
+    this.inner = innermost ? s.var : null;
+    if (vectorize) this.vectorLoop(s, v, hi);
+    else this.scalarLoop(s.body, v, hi);
+    this.inner = prevInner;
+  }
+
+  private scalarLoop(body: readonly Stmt[], v: number, hi: E): void {
+    const { m, f } = this;
+    const brk = f.label('done');
+    const top = f.label('loop');
+    const inner = this.scoped(() => f.block(() => {
+      for (const b of body) this.stmt(b);
+    }));
+    f.push(m.block(brk, [m.loop(top, m.block(null, [
+      m.br(brk, m.i32.ge_s(m.local.get(v, I32), hi)),
+      inner,
+      m.local.set(v, m.i32.add(m.local.get(v, I32), m.i32.const(1))),
+      m.br(top),
+    ]))]));
+  }
+
+  private vectorLoop(s: LoopStmt, v: number, hi0: E): void {
+    const { m, f, V } = this;
+    const hi = f.let(hi0, I32);
+    const vecAcc = new Map<string, number>();
+    for (const b of s.body) {
+      if (b.op !== 'update' || vecAcc.has(b.acc)) continue;
+      const a = this.accs.get(b.acc)!;
+      const l = f.local(binaryen.v128);
+      const id = combineIdentity(a.decl.combine, a.decl.dtype);
+      f.push(m.local.set(l, family(a.decl.dtype) === 'float' ? V.fc(id) : V.ic(id)));
+      vecAcc.set(b.acc, l);
+    }
+    const brk = f.label('vdone');
+    const top = f.label('vloop');
+    const inner = this.scoped(() => f.block(() => {
+      for (const b of s.body) {
+        if (b.op === 'store') this.store(b, V);
+        else if (b.op === 'update') this.update(b.acc, b.value, undefined, V, vecAcc);
+      }
+    }));
+    f.push(m.block(brk, [m.loop(top, m.block(null, [
+      m.br(brk, m.i32.gt_s(m.i32.add(m.local.get(v, I32), m.i32.const(4)), hi())),
+      inner,
+      m.local.set(v, m.i32.add(m.local.get(v, I32), m.i32.const(4))),
+      m.br(top),
+    ]))]));
+    // Fold the lanes of each vector accumulator into the scalar one, then finish with scalars.
+    for (const [name, l] of vecAcc) {
+      const a = this.accs.get(name)!;
+      const fam = family(a.decl.dtype);
+      const T = fam === 'float' ? binaryen.f32 : I32;
+      const lanes = [0, 1, 2, 3].map((j) => extractLane(m, fam === 'float' ? 'float32' : 'int32', m.local.get(l, binaryen.v128), j));
+      let acc = m.local.get(a.value, T);
+      for (const x of lanes) acc = combineLanes(this.S, a.decl.combine, fam, acc, x);
+      f.push(m.local.set(a.value, acc));
+    }
+    this.scalarLoop(s.body, v, hi());
+  }
+
+  /** Whether every statement of an innermost loop has a vector form. */
+  private vectorizable(s: LoopStmt): boolean {
+    return this.canVectorize(s.body, s.var);
+  }
+
+  /** Whether statements (stores and updates) can run 4 lanes at a time along variable `v`. */
+  canVectorize(body: readonly Stmt[], v: string): boolean {
+    const ok = (e: Expr, seen: Set<Expr>): boolean => {
+      if (seen.has(e)) return true;
+      seen.add(e);
+      if (!this.depsOf(e).has(v)) return true; // hoisted and splatted
+      switch (e.op) {
+        case 'load': if (e.dynamic || ixCoeff(e.index, v) === null) return false; break;
+        case 'index': if (ixCoeff(e.index, v) === null) return false; break;
+        case 'guard': return false;
+        case 'threefry': if (ixCoeff(e.counter, v) === null) return false; break;
+        case 'binary': if (SCALAR_ONLY_BINARY[family(e.a.dtype)].has(e.fn)) return false; break;
+        default: if (e.dtype === 'float64') return false;
+      }
+      return exprChildren(e).every((c) => ok(c, seen));
+    };
+    const seen = new Set<Expr>();
+    return body.every((b) => {
+      if (b.op === 'store') return !b.dynamic && !b.combine && ixCoeff(b.index, v) !== null && ok(b.value, seen);
+      if (b.op === 'update') {
+        const c = this.accs.get(b.acc)!.decl.combine;
+        return c !== 'argmax' && c !== 'argmin' && ok(b.value, seen);
+      }
+      return false;
+    });
+  }
+
+  /**
+   * Computes, before the loop, the largest subexpressions that do not change inside it (not looking
+   * into guard branches, which may only be valid when taken), plus splats for a vector loop.
+   */
+  private hoist(s: LoopStmt, vector: boolean): void {
+    const inside = new Set<string>();
+    const collect = (b: Stmt): void => {
+      if (b.op === 'loop') {
+        inside.add(b.var);
+        b.body.forEach(collect);
+      } else if (b.op === 'init' || b.op === 'update') inside.add(`acc:${b.acc}`);
+      else if (b.op === 'contract') {
+        for (const x of Object.values(b.vars)) inside.add(x);
+        inside.add(`acc:${b.acc}`);
+      }
+    };
+    collect(s);
+    const invariant = (e: Expr) => [...this.depsOf(e)].every((d) => !inside.has(d));
+    const seen = new Set<Expr>();
+    const visit = (e: Expr): void => {
+      if (seen.has(e)) return;
+      seen.add(e);
+      if (e.op === 'const') return;
+      if (invariant(e)) {
+        if (e.op === 'acc' && !vector) return;
+        const x = this.expr(e, this.S);
+        if (!this.lookup(e, 1) && e.op !== 'acc') this.remember(e, 1, this.localOf(x, typeOf(e.dtype)));
+        if (vector && !this.lookup(e, 4)) this.remember(e, 4, this.localOf(splat(this.m, e.dtype, this.expr(e, this.S)), binaryen.v128));
+        return;
+      }
+      if (e.op === 'guard') return;
+      exprChildren(e).forEach(visit);
+    };
+    const indices: Index[] = [];
+    const walk = (b: Stmt): void => {
+      if (b.op === 'loop') b.body.forEach(walk);
+      else if (b.op === 'store') {
+        visit(b.value);
+        indices.push(b.index);
+      } else if (b.op === 'update') visit(b.value);
+    };
+    s.body.forEach(walk);
+    // Loads directly in this loop: hoist their index parts that do not involve the loop variable.
+    const loadsIn = (e: Expr, acc: Set<Expr>): void => {
+      if (acc.has(e) || invariant(e)) return;
+      acc.add(e);
+      if (e.op === 'load') indices.push(e.index);
+      if (e.op !== 'guard') exprChildren(e).forEach((c) => loadsIn(c, acc));
+    };
+    const found = new Set<Expr>();
+    for (const b of s.body) if (b.op === 'store' || b.op === 'update') loadsIn(b.value, found);
+    for (const ix of indices) this.hoistIndex(ix, s.var);
+  }
+
+  private localOf(e: E, type: number): number {
+    const l = this.f.local(type);
+    this.f.push(this.m.local.set(l, e));
+    return l;
+  }
+
+  // ---- expressions -------------------------------------------------------------------------------
+
+  /** The value of `e` at lane width L (cached by node when used more than once). */
+  expr(e: Expr, L: Lanes): E {
+    const width = L.width;
+    const hit = this.lookup(e, width);
+    if (hit !== null) return hit;
+    if (width === 4 && this.inner !== null && !this.depsOf(e).has(this.inner) && e.op !== 'const') {
+      return splat(this.m, e.dtype, this.expr(e, this.S));
+    }
+    const x = this.compute(e, L);
+    if ((this.uses.get(e) ?? 0) > 1 && e.op !== 'const') {
+      const l = this.localOf(x, width === 4 ? binaryen.v128 : typeOf(e.dtype));
+      this.remember(e, width, l);
+      return this.m.local.get(l, width === 4 ? binaryen.v128 : typeOf(e.dtype));
+    }
+    return x;
+  }
+
+  private compute(e: Expr, L: Lanes): E {
+    const { m } = this;
+    switch (e.op) {
+      case 'const':
+        return family(e.dtype) === 'float' ? L.fc(e.value) : L.ic(e.value);
+      case 'load':
+        return this.load(e, L);
+      case 'index': {
+        const base = this.index(e.index);
+        if (!L.vec) return family(e.dtype) === 'float' ? m.f32.convert_s.i32(base) : base;
+        const c = ixCoeff(e.index, this.inner!) ?? 0;
+        const lanes = m.i32x4.add(m.i32x4.splat(base), laneOffsets(m, c));
+        return family(e.dtype) === 'float' ? m.f32x4.convert_i32x4_s(lanes) : lanes;
+      }
+      case 'unary':
+        return emitUnary(L, e.fn, e.x.dtype, this.expr(e.x, L));
+      case 'binary':
+        return emitBinary(L, e.fn, e.a.dtype, this.expr(e.a, L), this.expr(e.b, L));
+      case 'cast':
+        return emitCast(L, e.x.dtype, e.dtype, this.expr(e.x, L));
+      case 'select': {
+        const p = L.boolToMask(this.expr(e.pred, L));
+        const a = this.expr(e.a, L);
+        const b = this.expr(e.b, L);
+        return L.vec ? m.v128.bitselect(a, b, p) : m.select(p, a, b);
+      }
+      case 'guard': {
+        const cond = this.guardCond(e.conds);
+        const T = typeOf(e.dtype);
+        const then = this.scoped(() => this.f.block(() => this.expr(e.then, this.S), T));
+        const other = this.scoped(() => this.f.block(() => this.expr(e.else, this.S), T));
+        return m.if(cond, then, other);
+      }
+      case 'acc': {
+        const b = this.bound.get(e.name)?.[L.width];
+        if (b !== undefined) return b();
+        const a = this.accs.get(e.name);
+        if (!a) throw new KilnError(`internal: wasm: accumulator ${e.name} is not declared`);
+        const c = a.decl.combine;
+        const scalar = c === 'argmax' || c === 'argmin' ? m.local.get(a.at, I32) : m.local.get(a.value, typeOf(a.decl.dtype));
+        return L.vec ? splat(m, e.dtype, scalar) : scalar;
+      }
+      case 'threefry':
+        return this.threefry(e, L);
+    }
+  }
+
+  private guardCond(conds: readonly { index: Index; lo: number; hi: number; step: number }[]): E {
+    const { m } = this;
+    let cond: E | null = null;
+    for (const c of conds) {
+      const shifted = this.f.let(m.i32.sub(this.index(c.index), m.i32.const(c.lo)), I32);
+      let t = m.i32.le_u(shifted(), m.i32.const(c.hi - c.lo));
+      if (c.step !== 1) t = m.i32.and(t, m.i32.eqz(m.i32.rem_u(shifted(), m.i32.const(c.step))));
+      cond = cond === null ? t : m.i32.and(cond, t);
+    }
+    return cond ?? m.i32.const(1);
+  }
+
+  private load(e: Extract<Expr, { op: 'load' }>, L: Lanes): E {
+    const { m } = this;
+    if (!L.vec) {
+      let ix = this.index(e.index);
+      if (e.dynamic) ix = this.dynamicIndex(ix, e.dynamic);
+      return loadScalar(m, e.dtype, this.address(e.buf, ix, e.dtype));
+    }
+    const c = ixCoeff(e.index, this.inner!) ?? 0;
+    const base = this.index(e.index);
+    if (c === 0) return splat(m, e.dtype, loadScalar(m, e.dtype, this.address(e.buf, base, e.dtype)));
+    if (c === 1) {
+      const addr = this.address(e.buf, base, e.dtype);
+      if (e.dtype === 'bool') return m.i32x4.extend_low_i16x8_u(m.i16x8.extend_low_i8x16_u(m.v128.load32_zero(0, 1, addr)));
+      return m.v128.load(0, 4, addr);
+    }
+    // Strided gather, lane by lane.
+    const b = this.f.let(base, I32);
+    let v = splat(m, e.dtype, loadScalar(m, e.dtype, this.address(e.buf, b(), e.dtype)));
+    for (let j = 1; j < 4; j++) {
+      const x = loadScalar(m, e.dtype, this.address(e.buf, m.i32.add(b(), m.i32.const(j * c)), e.dtype));
+      v = family(e.dtype) === 'float' ? m.f32x4.replace_lane(v, j, x) : m.i32x4.replace_lane(v, j, x);
+    }
+    return v;
+  }
+
+  /** threefry2x32 (20 rounds) of (counter, 0) under the key; word 0, as in src/ir/threefry.ts. */
+  private threefry(e: Extract<Expr, { op: 'threefry' }>, L: Lanes): E {
+    const k0 = L.ilet(this.expr(e.key0, L));
+    const k1 = L.ilet(this.expr(e.key1, L));
+    const k2 = L.ilet(L.ixor(L.ixor(L.ic(0x1bd11bda), k0()), k1()));
+    const ks = [k0, k1, k2];
+    let counter = this.index(e.counter);
+    if (L.vec) counter = this.m.i32x4.add(this.m.i32x4.splat(counter), laneOffsets(this.m, ixCoeff(e.counter, this.inner!) ?? 0));
+    let a = L.ilet(L.iadd(counter, k0()));
+    let b = L.ilet(k1());
+    const ROT = [13, 15, 26, 6, 17, 29, 16, 24];
+    for (let round = 0; round < 20; round++) {
+      a = L.ilet(L.iadd(a(), b()));
+      b = L.ilet(L.ixor(L.irotl(b(), ROT[round % 8]), a()));
+      if (round % 4 === 3) {
+        const s = (round + 1) / 4;
+        a = L.ilet(L.iadd(a(), ks[s % 3]()));
+        b = L.ilet(L.iadd(b(), L.iadd(ks[(s + 1) % 3](), L.ic(s))));
+      }
+    }
+    return a();
+  }
+}
+
+function termUses(a: import('../kernel.js').IndexAtom, v: string): boolean {
+  if ('var' in a) return a.var === v;
+  return ixVars('div' in a ? a.div : a.mod).has(v);
+}
+
+export function typeOf(d: DType): number {
+  return family(d) === 'float' ? binaryen.f32 : I32;
+}
+
+function exprDType(e: Expr): DType {
+  return e.dtype;
+}
+
+export function splat(m: Module, d: DType, x: E): E {
+  return family(d) === 'float' ? m.f32x4.splat(x) : m.i32x4.splat(x);
+}
+
+export function extractLane(m: Module, d: DType, v: E, j: number): E {
+  return family(d) === 'float' ? m.f32x4.extract_lane(v, j) : m.i32x4.extract_lane(v, j);
+}
+
+export function loadScalar(m: Module, d: DType, addr: E): E {
+  switch (family(d)) {
+    case 'float': return m.f32.load(0, 4, addr);
+    case 'int': return m.i32.load(0, 4, addr);
+    default: return m.i32.load8_u(0, 1, addr);
+  }
+}
+
+export function storeScalar(m: Module, d: DType, addr: E, value: E): E {
+  switch (family(d)) {
+    case 'float': return m.f32.store(0, 4, addr, value);
+    case 'int': return m.i32.store(0, 4, addr, value);
+    default: return m.i32.store8(0, 1, addr, value);
+  }
+}
+
+/** combine(acc, v) for sum/prod/max/min at the lanes' width (bool: or/and). */
+export function combineLanes(L: Lanes, c: string, fam: 'float' | 'int' | 'bool', acc: E, v: E): E {
+  if (fam === 'float') {
+    switch (c) {
+      case 'sum': return L.fadd(acc, v);
+      case 'prod': return L.fmul(acc, v);
+      case 'max': return L.fmax(acc, v);
+      case 'min': return L.fmin(acc, v);
+    }
+  } else if (fam === 'int') {
+    switch (c) {
+      case 'sum': return L.iadd(acc, v);
+      case 'prod': return L.imul(acc, v);
+      case 'max': return L.imax(acc, v);
+      case 'min': return L.imin(acc, v);
+    }
+  } else {
+    return c === 'sum' || c === 'max' ? L.ior(acc, v) : L.iand(acc, v);
+  }
+  throw new KilnError(`internal: wasm: cannot combine with ${c}`);
+}

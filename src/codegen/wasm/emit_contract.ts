@@ -1,0 +1,339 @@
+// The contraction template as wasm: acc(b, m, n) = sum_k lhs(b, m, k) * rhs(b, k, n), then the
+// fused epilogue. float32 runs a register-blocked SIMD kernel: rhs is packed per batch into panels
+// of 8 columns ([n/8][k][8], zero padded), lhs is read in place when its rows are contiguous in k
+// (otherwise packed row by row), and a 4x8 block of C lives in 8 f32x4 accumulators over the whole
+// k loop before the epilogue runs on it. Other dtypes use a plain triple loop. The parallel range
+// covers the flattened (b, m) rows.
+import { KilnError } from '../../ir/error.js';
+import type { ContractStmt, Expr } from '../kernel.js';
+import { ixCoeff } from '../kernel_index.js';
+import binaryen from './binaryen.js';
+import type { E } from './binaryen.js';
+import type { KernelEmitter } from './emit.js';
+
+const I32 = binaryen.i32;
+const V128 = binaryen.v128;
+const NR = 8;
+const MR = 4;
+
+/** Whether `e` is a plain load whose index moves by one element per step of variable `v`. */
+function contiguousLoad(e: Expr, v: string): e is Extract<Expr, { op: 'load' }> {
+  return e.op === 'load' && !e.dynamic && ixCoeff(e.index, v) === 1;
+}
+
+function packsLhs(s: ContractStmt): boolean {
+  return !contiguousLoad(s.lhs, s.vars.k) || ixCoeff((s.lhs as Extract<Expr, { op: 'load' }>).index, s.vars.m) === null;
+}
+
+export function contractScratchBytes(s: ContractStmt): number {
+  if (s.dtype !== 'float32') return 0;
+  const { m, n, k } = s.extents;
+  const panels = Math.ceil(n / NR);
+  const b = panels * NR * k * 4;
+  const a = packsLhs(s) ? m * k * 4 : 0;
+  return b + a + 64;
+}
+
+export function emitContract(E: KernelEmitter, s: ContractStmt, top: boolean): void {
+  if (s.dtype === 'float32') emitF32(E, s, top);
+  else emitGeneric(E, s, top);
+}
+
+/** for v in [lo, hi) { body } with a fresh cache scope for the body. */
+function forLoop(E: KernelEmitter, v: number, lo: E, hi: E, body: () => void, step = 1): void {
+  const { m, f } = E;
+  const brk = f.label('cdone');
+  const top = f.label('cloop');
+  f.push(m.local.set(v, lo));
+  const inner = E.scoped(() => f.block(body));
+  f.push(m.block(brk, [m.loop(top, m.block(null, [
+    m.br(brk, m.i32.ge_s(m.local.get(v, I32), hi)),
+    inner,
+    m.local.set(v, m.i32.add(m.local.get(v, I32), m.i32.const(step))),
+    m.br(top),
+  ]))]));
+}
+
+/** The rows [lo, hi) of the flattened (b, m) space this call computes. */
+function rowRange(E: KernelEmitter, s: ContractStmt, top: boolean): { lo: () => E; hi: () => E } {
+  const { m } = E;
+  const rows = s.extents.b * s.extents.m;
+  if (!top) return { lo: () => m.i32.const(0), hi: () => m.i32.const(rows) };
+  return { lo: () => m.local.get(E.start, I32), hi: () => m.local.get(E.end, I32) };
+}
+
+/** Scalar triple loop (int32 contractions). */
+function emitGeneric(E: KernelEmitter, s: ContractStmt, top: boolean): void {
+  const { m, f, S } = E;
+  const { vars, extents } = s;
+  const row = f.local(I32);
+  const bv = E.bindVar(vars.b);
+  const mv = E.bindVar(vars.m);
+  const nv = E.bindVar(vars.n);
+  const kv = E.bindVar(vars.k);
+  const acc = E.accs.get(s.acc)!;
+  const { lo, hi } = rowRange(E, s, top);
+  forLoop(E, row, lo(), hi(), () => {
+    f.push(m.local.set(bv, m.i32.div_u(m.local.get(row, I32), m.i32.const(extents.m))));
+    f.push(m.local.set(mv, m.i32.rem_u(m.local.get(row, I32), m.i32.const(extents.m))));
+    forLoop(E, nv, m.i32.const(0), m.i32.const(extents.n), () => {
+      f.push(m.local.set(acc.value, m.i32.const(0)));
+      forLoop(E, kv, m.i32.const(0), m.i32.const(extents.k), () => {
+        const prod = m.i32.mul(E.expr(s.lhs, S), E.expr(s.rhs, S));
+        f.push(m.local.set(acc.value, m.i32.add(m.local.get(acc.value, I32), prod)));
+      });
+      for (const st of s.epilogue) E.stmt(st);
+    });
+  });
+}
+
+function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
+  const { m, f, S, V } = E;
+  const { vars, extents } = s;
+  const { m: M, n: N, k: K } = extents;
+  if (K === 0 || N === 0) return emitGeneric32(E, s, top);
+  const panels = Math.ceil(N / NR);
+  const bPackBytes = panels * NR * K * 4;
+  const row = f.local(I32);
+  const bv = E.bindVar(vars.b);
+  const mv = E.bindVar(vars.m);
+  const nv = E.bindVar(vars.n);
+  const kv = E.bindVar(vars.k);
+  const curB = f.local(I32); // batch whose rhs is packed now (-1: none)
+  const get = (l: number) => m.local.get(l, I32);
+  const scratch = () => m.local.get(E.scratch, I32);
+  const packA = packsLhs(s);
+  const aPack = () => m.i32.add(scratch(), m.i32.const(bPackBytes));
+  // lhs element (b, m, k) address: in place (row stride, contiguous k) or in the pack ([m][k]).
+  let aRowBytes: number;
+  let aAddr: (mRow: E) => E;
+  if (!packA) {
+    const lhs = s.lhs as Extract<Expr, { op: 'load' }>;
+    aRowBytes = ixCoeff(lhs.index, vars.m)! * 4;
+    aAddr = (mRow) => {
+      // The lhs address of (b, mRow, 0).
+      f.push(m.local.set(mv, mRow));
+      f.push(m.local.set(kv, m.i32.const(0)));
+      return E.address(lhs.buf, E.rawIndex(lhs.index), 'float32');
+    };
+  } else {
+    aRowBytes = K * 4;
+    aAddr = (mRow) => m.i32.add(aPack(), m.i32.mul(mRow, m.i32.const(K * 4)));
+  }
+
+  const { lo, hi } = rowRange(E, s, top);
+  f.push(m.local.set(curB, m.i32.const(-1)));
+  const rowEnd = f.local(I32); // end of the current batch's rows within [lo, hi)
+  forLoop(E, row, lo(), hi(), () => {
+    f.push(m.local.set(bv, m.i32.div_u(get(row), m.i32.const(M))));
+    f.push(m.local.set(rowEnd, m.i32.mul(m.i32.add(get(bv), m.i32.const(1)), m.i32.const(M))));
+    f.push(m.if(m.i32.gt_s(get(rowEnd), hi()), m.local.set(rowEnd, hi())));
+    // Pack rhs for this batch (once per batch) and, when needed, lhs rows [row, rowEnd).
+    f.push(m.if(m.i32.ne(get(curB), get(bv)), E.scoped(() => f.block(() => {
+      packRhs(E, s, scratch);
+      f.push(m.local.set(curB, get(bv)));
+    }))));
+    if (packA) E.scoped(() => packLhs(E, s, get(row), get(rowEnd), aPack));
+    // Row blocks of 4, then single rows.
+    const mLocal = f.local(I32);
+    f.push(m.local.set(mLocal, m.i32.rem_u(get(row), m.i32.const(M))));
+    const mEnd = f.local(I32);
+    f.push(m.local.set(mEnd, m.i32.sub(get(rowEnd), m.i32.mul(get(bv), m.i32.const(M)))));
+    for (const mr of [MR, 1]) {
+      const brk = f.label('rows');
+      const loop = f.label('rowl');
+      const body = E.scoped(() => f.block(() => {
+        const ap = f.local(I32);
+        f.push(m.local.set(ap, packA ? aAddr(m.i32.sub(get(mLocal), m.i32.rem_u(get(row), m.i32.const(M)))) : aAddr(get(mLocal))));
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels);
+        f.push(m.local.set(mLocal, m.i32.add(get(mLocal), m.i32.const(mr))));
+      }));
+      f.push(m.block(brk, [m.loop(loop, m.block(null, [
+        m.br(brk, m.i32.gt_s(m.i32.add(get(mLocal), m.i32.const(mr)), get(mEnd))),
+        body,
+        m.br(loop),
+      ]))]));
+    }
+    // Continue after this batch's rows.
+    f.push(m.local.set(row, m.i32.sub(get(rowEnd), m.i32.const(1))));
+  });
+  void S;
+  void V;
+}
+
+/** float32 but degenerate (K = 0 or N = 0): the epilogue sees a zero sum. */
+function emitGeneric32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
+  const { m, f } = E;
+  const { vars, extents } = s;
+  const row = f.local(I32);
+  const bv = E.bindVar(vars.b);
+  const mv = E.bindVar(vars.m);
+  const nv = E.bindVar(vars.n);
+  const acc = E.accs.get(s.acc)!;
+  const { lo, hi } = rowRange(E, s, top);
+  forLoop(E, row, lo(), hi(), () => {
+    f.push(m.local.set(bv, m.i32.div_u(m.local.get(row, I32), m.i32.const(extents.m))));
+    f.push(m.local.set(mv, m.i32.rem_u(m.local.get(row, I32), m.i32.const(extents.m))));
+    forLoop(E, nv, m.i32.const(0), m.i32.const(extents.n), () => {
+      f.push(m.local.set(acc.value, m.f32.const(0)));
+      for (const st of s.epilogue) E.stmt(st);
+    });
+  });
+}
+
+/** rhs(b, k, n) into [panel][k][8] at the scratch start, zero past N. */
+function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E): void {
+  const { m, f, S } = E;
+  const { vars, extents } = s;
+  const { n: N, k: K } = extents;
+  const nv = E.bindVar(vars.n);
+  const kv = E.bindVar(vars.k);
+  const p = f.local(I32);
+  const j = f.local(I32);
+  const dst = f.local(I32);
+  const get = (l: number) => m.local.get(l, I32);
+  const full = Math.floor(N / NR);
+  const direct = contiguousLoad(s.rhs, vars.n) ? s.rhs : null;
+  f.push(m.local.set(dst, scratch()));
+  // Full panels.
+  forLoop(E, p, m.i32.const(0), m.i32.const(full), () => {
+    forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
+      f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
+      if (direct) {
+        const src = f.let(E.address(direct.buf, E.rawIndex(direct.index), 'float32'), I32);
+        f.push(m.v128.store(0, 4, get(dst), m.v128.load(0, 4, src())));
+        f.push(m.v128.store(16, 4, get(dst), m.v128.load(16, 4, src())));
+      } else {
+        for (let jj = 0; jj < NR; jj++) {
+          E.scoped(() => {
+            f.push(m.f32.store(jj * 4, 4, get(dst), E.expr(s.rhs, S)));
+          });
+          f.push(m.local.set(nv, m.i32.add(get(nv), m.i32.const(1))));
+        }
+      }
+      f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));
+    });
+  });
+  if (N % NR !== 0) {
+    forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
+      forLoop(E, j, m.i32.const(0), m.i32.const(NR), () => {
+        f.push(m.local.set(nv, m.i32.add(m.i32.const(full * NR), get(j))));
+        const value = E.scoped(() => f.block(() => E.expr(s.rhs, S), binaryen.f32));
+        const addr = m.i32.add(get(dst), m.i32.shl(get(j), m.i32.const(2)));
+        f.push(m.f32.store(0, 4, addr, m.if(m.i32.lt_s(get(nv), m.i32.const(N)), value, m.f32.const(0))));
+      });
+      f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));
+    });
+  }
+}
+
+/** lhs rows [rowLo, rowHi) of the current batch into [m][k] (generic element by element). */
+function packLhs(E: KernelEmitter, s: ContractStmt, rowLo: E, rowHi: E, aPack: () => E): void {
+  const { m, f, S } = E;
+  const { vars, extents } = s;
+  const mv = E.bindVar(vars.m);
+  const kv = E.bindVar(vars.k);
+  const r = f.local(I32);
+  const dst = f.local(I32);
+  const get = (l: number) => m.local.get(l, I32);
+  f.push(m.local.set(dst, aPack()));
+  forLoop(E, r, rowLo, rowHi, () => {
+    f.push(m.local.set(mv, m.i32.rem_u(get(r), m.i32.const(extents.m))));
+    forLoop(E, kv, m.i32.const(0), m.i32.const(extents.k), () => {
+      f.push(m.f32.store(0, 4, get(dst), E.expr(s.lhs, S)));
+      f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(4))));
+    });
+  });
+}
+
+/**
+ * For `mr` rows starting at row mLocal (lhs at `ap`, rows `aRowBytes` apart, k contiguous): every
+ * panel of 8 columns, accumulating over all k in registers, then the epilogue.
+ */
+function microPanels(
+  E: KernelEmitter, s: ContractStmt, mr: number, ap: number, aRowBytes: number,
+  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number,
+): void {
+  const { m, f } = E;
+  const { vars, extents } = s;
+  const { n: N, k: K } = extents;
+  const get = (l: number) => m.local.get(l, I32);
+  const p = f.local(I32);
+  const bp = f.local(I32);
+  const a = f.local(I32);
+  const kk = f.local(I32);
+  const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
+  forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => {
+    for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
+    f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
+    f.push(m.local.set(a, get(ap)));
+    // The k loop: two f32x4 of the panel, one splat of lhs per row, 2*mr multiply-adds.
+    const brk = f.label('kdone');
+    const loop = f.label('kloop');
+    const body: E[] = [m.br(brk, m.i32.ge_s(get(kk), m.i32.const(K)))];
+    const b0 = f.local(V128);
+    const b1 = f.local(V128);
+    body.push(m.local.set(b0, m.v128.load(0, 4, get(bp))));
+    body.push(m.local.set(b1, m.v128.load(16, 4, get(bp))));
+    for (let i = 0; i < mr; i++) {
+      const av = f.local(V128);
+      body.push(m.local.set(av, m.v128.load32_splat(i * aRowBytes, 4, get(a))));
+      body.push(m.local.set(acc[i][0], m.f32x4.add(m.local.get(acc[i][0], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b0, V128)))));
+      body.push(m.local.set(acc[i][1], m.f32x4.add(m.local.get(acc[i][1], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b1, V128)))));
+    }
+    body.push(m.local.set(bp, m.i32.add(get(bp), m.i32.const(NR * 4))));
+    body.push(m.local.set(a, m.i32.add(get(a), m.i32.const(4))));
+    body.push(m.local.set(kk, m.i32.add(get(kk), m.i32.const(1))));
+    body.push(m.br(loop));
+    f.push(m.local.set(kk, m.i32.const(0)));
+    f.push(m.block(brk, [m.loop(loop, m.block(null, body))]));
+    // Epilogue on the block: vector form on full panels when it has one, scalar otherwise.
+    const vecOk = E.canVectorize(s.epilogue, vars.n);
+    for (let i = 0; i < mr; i++) {
+      f.push(m.local.set(mv, m.i32.add(get(mLocal), m.i32.const(i))));
+      const full = m.i32.le_s(m.i32.mul(m.i32.add(get(p), m.i32.const(1)), m.i32.const(NR)), m.i32.const(N));
+      const vector = vecOk ? epilogueVector(E, s, acc[i], p, nv) : null;
+      const scalar = epilogueScalar(E, s, acc[i], p, nv, N);
+      f.push(vector === null ? scalar : m.if(full, vector, scalar));
+    }
+  });
+  void mv;
+}
+
+function epilogueVector(E: KernelEmitter, s: ContractStmt, acc: number[], p: number, nv: number): E {
+  const { m, f, V } = E;
+  return E.scoped(() => f.block(() => {
+    for (let h = 0; h < 2; h++) {
+      f.push(m.local.set(nv, m.i32.add(m.i32.mul(m.local.get(p, I32), m.i32.const(NR)), m.i32.const(h * 4))));
+      E.bound.set(s.acc, { 4: () => m.local.get(acc[h], V128) });
+      const prevInner = E.inner;
+      E.inner = s.vars.n;
+      E.scoped(() => {
+        for (const st of s.epilogue) {
+          if (st.op !== 'store') throw new KilnError('internal: wasm: contraction epilogues hold stores only');
+          E.store(st, V);
+        }
+      });
+      E.inner = prevInner;
+      E.bound.delete(s.acc);
+    }
+  }));
+}
+
+function epilogueScalar(E: KernelEmitter, s: ContractStmt, acc: number[], p: number, nv: number, N: number): E {
+  const { m, f } = E;
+  return E.scoped(() => f.block(() => {
+    for (let j = 0; j < NR; j++) {
+      const n = m.i32.add(m.i32.mul(m.local.get(p, I32), m.i32.const(NR)), m.i32.const(j));
+      f.push(m.local.set(nv, n));
+      const lane = m.f32x4.extract_lane(m.local.get(acc[j >> 2], V128), j & 3);
+      const body = E.scoped(() => f.block(() => {
+        const a = f.let(lane, binaryen.f32);
+        E.bound.set(s.acc, { 1: a });
+        for (const st of s.epilogue) E.stmt(st);
+        E.bound.delete(s.acc);
+      }));
+      f.push(m.if(m.i32.lt_s(m.local.get(nv, I32), m.i32.const(N)), body));
+    }
+  }));
+}
