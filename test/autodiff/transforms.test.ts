@@ -88,6 +88,16 @@ describe('grad and friends', () => {
     expect((hessian(q)(v) as Tensor).tolist()).toEqual(A.tolist());
     expect((jit((t: Tensor) => hessian(q)(t))(v) as Tensor).tolist()).toEqual(A.tolist());
   });
+  it('second derivatives of a non-polynomial function match finite differences of the gradient', () => {
+    const f = (x: Tensor) => sum(mul(sin(x), mul(x, x)));
+    const r = checkGrad((x) => grad(f)(x) as Tensor, [rand([4], 31)]);
+    expect(r.errors.tape).toBeLessThan(1e-6);
+    expect(r.errors.ir).toBeLessThan(1e-6);
+    const x = rand([3], 32);
+    const H = hessian(f)(x) as Tensor;
+    const d = values(x).map((v) => (2 - v * v) * Math.sin(v) + 4 * v * Math.cos(v));
+    expectClose(H, [d[0], 0, 0, 0, d[1], 0, 0, 0, d[2]], 1e-12);
+  });
   it('argnums, pytrees of parameters and hasAux', () => {
     const loss = (p: { w: Tensor; b: Tensor }, x: Tensor) => {
       const y = add(mul(p.w, x), p.b);

@@ -61,6 +61,9 @@ function attach(node: GradNode): void {
 
 export function recordNode(prim: Primitive, inputs: readonly Tensor[], outputs: readonly Tensor[], attrs: AnyAttrs, regions: readonly Block[]): void {
   if (!gradEnabled || !inputs.some((x) => x.requiresGrad) || !opRow(prim).differentiable) return;
+  // The tape is eager only: ops recorded into a trace (a parameter requiring grad captured by jit) are
+  // differentiated by the IR pass instead, and tracers must not keep graphs alive.
+  if (outputs.some((o) => o.isTraced)) return;
   attach({ prim, inputs, outputs, attrs, regions, seq: seq++, released: false });
 }
 
