@@ -1,10 +1,7 @@
 // The signature cache: one trace per signature, explainMiss, static and donated arguments, the LRU bound,
 // the retrace-storm warning, the method decorator, and the tracing footguns pinned down as behaviour.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jit, makeIR, matmul } from '../../src/index.js';
-import { Tensor } from '../../src/frontend/tensor.js';
-import { tensor } from '../../src/frontend/convert.js';
-import { add, mul, relu, exp } from '../../src/frontend/ops/elementwise.js';
+import { jit, makeIR, matmul, Tensor, tensor, add, mul, relu, exp } from '../../src/index.js';
 import { printFunction } from '../../src/ir/printer.js';
 import { rand, expectClose, vals } from './helpers.js';
 

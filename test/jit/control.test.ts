@@ -1,18 +1,15 @@
 // Structured control flow: eager runs plain JS, traced records one op with closed regions; results agree.
 import { describe, expect, it } from 'vitest';
-import { jit, makeIR, cond, whileLoop, forLoop, scan } from '../../src/index.js';
-import { Tensor } from '../../src/frontend/tensor.js';
-import { tensor } from '../../src/frontend/convert.js';
-import { add, sub, mul, neg, gt, lt, exp } from '../../src/frontend/ops/elementwise.js';
+import { jit, makeIR, cond, whileLoop, forLoop, scan, Tensor, tensor, add, sub, mul, neg, gt, lt, exp } from '../../src/index.js';
 import { printFunction } from '../../src/ir/printer.js';
 import { verify } from '../../src/ir/verify.js';
 import type { Function } from '../../src/ir/function.js';
-import { sumAll, vals, expectClose, rand } from './helpers.js';
+import { vals, expectClose, rand } from './helpers.js';
 
 const prims = (fn: Function) => fn.body.ops.map((o) => o.prim);
 
 describe('cond', () => {
-  const f = (x: Tensor, k: Tensor) => cond(gt(sumAll(x), 0), (a: Tensor) => mul(a, k), (a: Tensor) => neg(a), x);
+  const f = (x: Tensor, k: Tensor) => cond(gt(x.sum(), 0), (a: Tensor) => mul(a, k), (a: Tensor) => neg(a), x);
 
   it('runs one branch eagerly and both under jit, with equal results', () => {
     const k = tensor([3, 4]);
@@ -39,7 +36,7 @@ describe('cond', () => {
 
   it('carries pytrees through and turns JS numbers in results into constants', () => {
     const g = (p: { a: Tensor; b: Tensor }) =>
-      cond(gt(sumAll(p.a), 0), (q: typeof p) => ({ s: add(q.a, q.b), n: 1 }), (q: typeof p) => ({ s: sub(q.a, q.b), n: 2 }), p);
+      cond(gt(p.a.sum(), 0), (q: typeof p) => ({ s: add(q.a, q.b), n: 1 }), (q: typeof p) => ({ s: sub(q.a, q.b), n: 2 }), p);
     const p = { a: tensor([1, 2]), b: tensor([5, 5]) };
     const got = jit(g)(p);
     expect(vals(got.s)).toEqual([6, 7]);
@@ -47,9 +44,9 @@ describe('cond', () => {
   });
 
   it('names mismatched branches', () => {
-    const bad = (x: Tensor) => cond<unknown>(gt(sumAll(x), 0), (a: Tensor) => [a, a], (a: Tensor) => a, x);
+    const bad = (x: Tensor) => cond<unknown>(gt(x.sum(), 0), (a: Tensor) => [a, a], (a: Tensor) => a, x);
     expect(() => makeIR(bad)(tensor([1]))).toThrow(/cond: the branches return different structures: \[tensor,tensor\] vs tensor/);
-    const badType = (x: Tensor) => cond(gt(sumAll(x), 0), (a: Tensor) => a, (a: Tensor) => sumAll(a), x);
+    const badType = (x: Tensor) => cond(gt(x.sum(), 0), (a: Tensor) => a, (a: Tensor) => a.sum(), x);
     expect(() => makeIR(badType)(tensor([1, 2]))).toThrow(/cond: branches return different types: \(f32\[2\]\) vs \(f32\[\]\)/);
   });
 });
@@ -57,7 +54,7 @@ describe('cond', () => {
 describe('whileLoop', () => {
   const collatzLike = (x: Tensor) =>
     whileLoop(
-      ({ v }: { v: Tensor; n: Tensor }) => gt(sumAll(v), 1),
+      ({ v }: { v: Tensor; n: Tensor }) => gt(v.sum(), 1),
       ({ v, n }: { v: Tensor; n: Tensor }) => ({ v: mul(v, 0.5), n: add(n, 1) }),
       { v: x, n: 0 } as unknown as { v: Tensor; n: Tensor },
     );
@@ -76,7 +73,7 @@ describe('whileLoop', () => {
 
   it('passes captured values through the loop as extra carries', () => {
     const step = tensor([2, 3]);
-    const f = (x: Tensor) => whileLoop((c: Tensor) => lt(sumAll(c), 50), (c: Tensor) => add(c, step), x);
+    const f = (x: Tensor) => whileLoop((c: Tensor) => lt(c.sum(), 50), (c: Tensor) => add(c, step), x);
     expectClose(jit(f)(tensor([0.5, 0.5])), f(tensor([0.5, 0.5])));
     const op = makeIR(f)(tensor([0.5, 0.5])).body.ops.find((o) => o.prim === 'while')!;
     expect(op.operands.length).toBe(2);
@@ -84,9 +81,9 @@ describe('whileLoop', () => {
   });
 
   it('names a body that changes the carry', () => {
-    const bad = (x: Tensor) => whileLoop((c: Tensor) => lt(sumAll(c), 5), (c: Tensor) => [c, c] as unknown as Tensor, x);
+    const bad = (x: Tensor) => whileLoop((c: Tensor) => lt(c.sum(), 5), (c: Tensor) => [c, c] as unknown as Tensor, x);
     expect(() => makeIR(bad)(tensor([1]))).toThrow(/whileLoop: the body must return the structure of the carry/);
-    const badType = (x: Tensor) => whileLoop((c: Tensor) => lt(sumAll(c), 5), (c: Tensor) => sumAll(c), x);
+    const badType = (x: Tensor) => whileLoop((c: Tensor) => lt(c.sum(), 5), (c: Tensor) => c.sum(), x);
     expect(() => makeIR(badType)(tensor([1, 2]))).toThrow(/whileLoop: the body must return the carry types: carry 0 is f32\[2\] but the body returns f32\[\]/);
   });
 });
@@ -155,7 +152,7 @@ describe('forLoop', () => {
 
   it('nests control flow: cond inside a forLoop inside jit', () => {
     const f = (x: Tensor) =>
-      forLoop(0, 5, (i: number | Tensor, c: Tensor) => cond(gt(sumAll(c), 10), (a: Tensor) => sub(a, 3), (a: Tensor) => add(a, x), c), x);
+      forLoop(0, 5, (i: number | Tensor, c: Tensor) => cond(gt(c.sum(), 10), (a: Tensor) => sub(a, 3), (a: Tensor) => add(a, x), c), x);
     const x = tensor([1, 2]);
     expectClose(jit(f)(x), f(x));
   });

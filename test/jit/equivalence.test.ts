@@ -1,9 +1,6 @@
 // jit(f)(x) equals f(x) run eagerly, for the model shapes jit must handle (issue 4 acceptance).
 import { describe, expect, it } from 'vitest';
-import { jit, cond, whileLoop, scan, matmul, softmax, crossEntropy, conv2d, maxPool2d, dot } from '../../src/index.js';
-import { Tensor } from '../../src/frontend/tensor.js';
-import { tensor } from '../../src/frontend/convert.js';
-import { add, sub, mul, div, relu, tanh, sigmoid, gt, lt, logicalAnd, neg } from '../../src/frontend/ops/elementwise.js';
+import { jit, cond, whileLoop, scan, matmul, softmax, crossEntropy, conv2d, maxPool2d, dot, Tensor, tensor, add, sub, mul, div, relu, tanh, sigmoid, gt, lt, logicalAnd, neg } from '../../src/index.js';
 import { rand, expectClose } from './helpers.js';
 
 type Params = Record<string, Tensor>;

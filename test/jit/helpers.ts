@@ -1,8 +1,6 @@
 // Shared test data for the jit tests: seeded values (never zeros) and closeness checks.
 import { expect } from 'vitest';
-import '../../src/index.js';
-import { tensor } from '../../src/frontend/convert.js';
-import { Tensor } from '../../src/frontend/tensor.js';
+import { tensor, Tensor } from '../../src/index.js';
 
 /** Deterministic values in (-scale, scale), from a small LCG: reproducible without the random ops. */
 export function values(n: number, seed: number, scale = 1): number[] {
@@ -40,6 +38,3 @@ export function expectClose(actual: Tensor, expected: Tensor, tol = 1e-5): void 
 }
 
 export const vals = (t: Tensor): number[] => Array.from(t.dataSync());
-
-/** Sum of all elements as a scalar (the reduce primitive directly, until the public sum lands here). */
-export { sumAll } from './sum_all.js';
