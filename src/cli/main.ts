@@ -27,6 +27,11 @@ const COMMANDS: Record<string, Command> = {
     usage: async () => (await import('./export.js')).EXPORT_USAGE,
     run: async (a, io) => (await import('./export.js')).exportCommand(a, io),
   },
+  train: {
+    summary: 'train a declarative network (net.json) with a solver (solver.json)',
+    usage: async () => (await import('./train.js')).TRAIN_USAGE,
+    run: async (a, io) => (await import('./train.js')).trainCommand(a, io),
+  },
   convert: {
     summary: 'pack IDX or CSV data into a streamable shard file',
     usage: async () => (await import('./convert.js')).CONVERT_USAGE,
