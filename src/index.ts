@@ -41,3 +41,5 @@ export type { CheckpointOptions, LoadCheckpointOptions, CheckpointInfo } from '.
 export * from './frontend/autograd/index.js';
 export { initWebGPU, webgpuDevice } from './codegen/wgsl/init.js';
 export type { WebGPUOptions, WebGPUInfo } from './codegen/wgsl/init.js';
+export { solve, checkSolverSpec, lrAt } from './frontend/train/solver.js';
+export type { SolverSpec, LrPolicy, OptimizerSpec, SolveOptions, SolveResult } from './frontend/train/solver.js';

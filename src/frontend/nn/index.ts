@@ -3,3 +3,5 @@ export * from './module.js';
 export * from './layers.js';
 export { withRng } from './rng.js';
 export * as init from './init.js';
+export { SpecNet, checkNetSpec, moduleToSpec, LAYER_TYPES } from './spec.js';
+export type { NetSpec, LayerSpec } from './spec.js';
