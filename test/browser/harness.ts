@@ -51,7 +51,7 @@ export async function bundle(entry: string): Promise<string> {
 }
 
 /** Runs the bundled page and waits for its report (`window.__kiln`), at most `timeoutMs`. */
-export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void } = {}): Promise<PageReport> {
+export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void; filter?: string } = {}): Promise<PageReport> {
   const { chromium } = await import('playwright-core');
   const html = '<!doctype html><html><head><meta charset="utf-8"><title>kiln webgpu</title></head><body><script type="module" src="/suite.js"></script></body></html>';
   const server = http.createServer((req, res) => {
@@ -72,7 +72,7 @@ export async function runPage(code: string, opts: { timeoutMs?: number; log?: (l
     let fatal: string | undefined;
     page.on('console', (m) => opts.log?.(m.text()));
     page.on('pageerror', (e) => (fatal ??= String(e.stack ?? e)));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`http://127.0.0.1:${port}/${opts.filter ? `?filter=${encodeURIComponent(opts.filter)}` : ''}`);
     const timeout = opts.timeoutMs ?? 150_000;
     const deadline = Date.now() + timeout;
     for (;;) {

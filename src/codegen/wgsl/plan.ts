@@ -71,6 +71,7 @@ export function compileKernel(rt: GpuRuntime, kernel: Kernel): CompiledKernel {
 /** Records the dispatches of one kernel: `inputs` and `outputs` in the kernel's buffer order. */
 export function recordKernel(rt: GpuRuntime, ck: CompiledKernel, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): void {
   const { kernel } = ck.gpu;
+  for (const o of outputs) if (inputs.includes(o)) throw new KilnError(`internal: webgpu: kernel ${kernel.name} would write a buffer it reads (a buffer was released while still in use)`);
   const all: GPUBuffer[] = [];
   let nIn = 0;
   let nOut = 0;
@@ -198,7 +199,8 @@ async function readPredicate(rt: GpuRuntime, s: Slot, release: boolean): Promise
 /** Records a plan; returns its results (run-owned), or a promise when it waits for a predicate. */
 export function runPlan(rt: GpuRuntime, plan: Plan, args: readonly Slot[], parent?: Env): MaybePromise<Slot[]> {
   const env = new Env(parent);
-  plan.block.params.forEach((p, i) => env.set(p, args[i]));
+  // The caller keeps ownership of the arguments: inside, they are views (a returned one is copied).
+  plan.block.params.forEach((p, i) => env.set(p, { buf: args[i].buf, owned: false }));
   const go = (from: number): MaybePromise<Slot[]> => {
     for (let i = from; i < plan.steps.length; i++) {
       const r = runStep(rt, plan.steps[i], env);
@@ -209,18 +211,14 @@ export function runPlan(rt: GpuRuntime, plan: Plan, args: readonly Slot[], paren
       if (r instanceof Promise) return r.then(() => (free(), go(i + 1)));
       free();
     }
-    // Results: transfer run-owned buffers (each once); copy params, outer values and constants.
-    const given = new Set<number>();
+    // Results: transfer run-owned buffers (each once); copy params, outer values, constants, repeats.
+    const given = new Map<number, Slot>();
     return plan.block.results.map((v) => {
-      if (!given.has(v.id)) {
-        const s = env.take(v.id);
-        if (s?.owned) {
-          given.add(v.id);
-          return s;
-        }
-        if (s) env.set(v, s);
-      }
-      return ownedCopy(rt, { buf: env.get(v).buf, owned: false }, bytesOf(v));
+      const prev = given.get(v.id);
+      if (prev) return ownedCopy(rt, { buf: prev.buf, owned: false }, bytesOf(v));
+      const s = env.take(v.id) ?? env.get(v);
+      given.set(v.id, s);
+      return s.owned ? s : ownedCopy(rt, s, bytesOf(v));
     });
   };
   return go(0);

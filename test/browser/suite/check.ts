@@ -39,7 +39,7 @@ export async function runAll(filter?: string): Promise<CaseResult[]> {
       results.push({ group: c.group, name: c.name, ok: true, ms: performance.now() - t0 });
     } catch (e) {
       const detail = e instanceof Mismatch ? e.message : String((e as Error)?.stack ?? e);
-      results.push({ group: c.group, name: c.name, ok: false, detail: detail.slice(0, 2000), ms: performance.now() - t0 });
+      results.push({ group: c.group, name: c.name, ok: false, detail: detail.slice(0, 8000), ms: performance.now() - t0 });
     }
   }
   return results;
