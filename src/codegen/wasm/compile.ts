@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel.js';
 import { printKernel } from '../kernel.js';
 import binaryen from './binaryen.js';
 import { KernelEmitter } from './emit.js';
+import { Helpers } from './math_helpers.js';
 
 export interface CompiledModule {
   readonly bytes: Uint8Array;
@@ -33,9 +34,10 @@ export function compileKernels(kernels: readonly Kernel[], opts: CompileModuleOp
     m.setMemory(1, 65536, null, [], opts.shared === true, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory', opts.shared === true);
     const scratch: number[] = [];
+    const helpers = new Helpers(m);
     kernels.forEach((k, i) => {
       try {
-        new KernelEmitter(m, k).emit(`k${i}`);
+        new KernelEmitter(m, k, helpers).emit(`k${i}`);
       } catch (e) {
         if (e instanceof KilnError) throw e;
         throw new KilnError(`internal: wasm: emitting kernel ${k.name} failed: ${(e as Error).message}\n${printKernel(k)}`);

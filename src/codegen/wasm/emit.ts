@@ -14,6 +14,7 @@ import type { E, Module } from './binaryen.js';
 import { FnBuilder, Lanes } from './lanes.js';
 import { SCALAR_ONLY_BINARY, emitBinary, emitCast, emitUnary, family } from './emit_ops.js';
 import { emitContract, contractScratchBytes } from './emit_contract.js';
+import { Helpers } from './math_helpers.js';
 
 type LoopStmt = Extract<Stmt, { op: 'loop' }>;
 const I32 = binaryen.i32;
@@ -51,10 +52,10 @@ export class KernelEmitter {
   readonly start: number;
   readonly end: number;
 
-  constructor(m: Module, readonly k: Kernel) {
+  constructor(m: Module, readonly k: Kernel, helpers: Helpers = new Helpers(m)) {
     this.m = m;
     const params = [...k.buffers.map(() => I32), I32, I32, I32];
-    this.f = new FnBuilder(m, params);
+    this.f = new FnBuilder(m, params, helpers);
     this.S = new Lanes(this.f, 1);
     this.V = new Lanes(this.f, 4);
     this.scratch = k.buffers.length;
@@ -180,8 +181,9 @@ export class KernelEmitter {
     return null;
   }
   /** Computes an index part once, before the loop over `v` (the current scope). */
-  hoistIndex(ix: Index, v: string): void {
+  hoistIndex(ix: Index, v: string, inside: ReadonlySet<string>): void {
     const inv: Index = { terms: ix.terms.filter((t) => !termUses(t.atom, v)), offset: ix.offset };
+    if ([...ixVars(inv)].some((x) => inside.has(x))) return;
     if (inv.terms.length === 0 || inv.terms.length === ix.terms.length || this.findIx(inv) !== null) return;
     const l = this.f.local(I32);
     this.f.push(this.m.local.set(l, this.rawIndex(inv)));
@@ -248,7 +250,11 @@ export class KernelEmitter {
       const base = this.index(s.index);
       if (c === 1) {
         const addr = this.address(s.buf, base, dtype);
-        if (dtype === 'bool') this.f.push(m.v128.store32_lane(0, 1, 0, addr, m.i8x16.narrow_i16x8_u(m.i16x8.narrow_i32x4_u(value, value), m.i16x8.narrow_i32x4_u(value, value))));
+        if (dtype === 'bool') {
+          const v = this.f.let(value, binaryen.v128);
+          const half = this.f.let(m.i16x8.narrow_i32x4_u(v(), v()), binaryen.v128);
+          this.f.push(m.v128.store32_lane(0, 1, 0, addr, m.i8x16.narrow_i16x8_u(half(), half())));
+        }
         else this.f.push(m.v128.store(0, 4, addr, value));
         return;
       }
@@ -458,7 +464,7 @@ export class KernelEmitter {
     };
     const found = new Set<Expr>();
     for (const b of s.body) if (b.op === 'store' || b.op === 'update') loadsIn(b.value, found);
-    for (const ix of indices) this.hoistIndex(ix, s.var);
+    for (const ix of indices) this.hoistIndex(ix, s.var, inside);
   }
 
   private localOf(e: E, type: number): number {
@@ -474,6 +480,8 @@ export class KernelEmitter {
     const width = L.width;
     const hit = this.lookup(e, width);
     if (hit !== null) return hit;
+    const bound = e.op === 'acc' ? this.bound.get(e.name)?.[width] : undefined;
+    if (bound) return bound();
     if (width === 4 && this.inner !== null && !this.depsOf(e).has(this.inner) && e.op !== 'const') {
       return splat(this.m, e.dtype, this.expr(e, this.S));
     }

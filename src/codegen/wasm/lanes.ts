@@ -4,6 +4,7 @@
 // (locals, the statement list being filled).
 import binaryen from './binaryen.js';
 import type { E, Module } from './binaryen.js';
+import type { Helpers } from './math_helpers.js';
 
 /** A reusable value: each call makes a fresh read of the local holding it. */
 export type Get = () => E;
@@ -14,7 +15,7 @@ export class FnBuilder {
   private readonly stack: E[][] = [[]];
   private labels = 0;
 
-  constructor(readonly m: Module, readonly params: readonly number[]) {}
+  constructor(readonly m: Module, readonly params: readonly number[], readonly helpers: Helpers) {}
 
   local(type: number): number {
     this.vars.push(type);

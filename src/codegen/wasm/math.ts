@@ -6,6 +6,7 @@ import binaryen from './binaryen.js';
 import type { E } from './binaryen.js';
 import type { FnBuilder, Get } from './lanes.js';
 import { Lanes, Lanes64 } from './lanes.js';
+import { buildFmodf, buildSinCosBig } from './math_helpers.js';
 
 const LOG2E = 1.4426950408889634;
 // ln 2 split for Cody-Waite reduction: n*LN2_HI is exact for the n an f32 exp can meet.
@@ -163,8 +164,12 @@ function cosPoly(L: Lanes, z: Get): E {
   return L.fadd(L.fsub(L.fmul(L.fmul(p, z()), z()), L.fmul(L.fc(0.5), z())), L.fc(1));
 }
 
+/** Beyond this the f64 Cody-Waite reduction (n < 2^20) loses accuracy. */
+const BIG_ARGUMENT = 1e6;
+
 function sinCos(L: Lanes, x: E, isCos: boolean): E {
-  const { r, q } = reduceHalfPi(L, x);
+  const xx = L.flet(x);
+  const { r, q } = reduceHalfPi(L, xx());
   const z = L.flet(L.fmul(r(), r()));
   const s = L.flet(sinPoly(L, r, z));
   const c = L.flet(cosPoly(L, z));
@@ -173,7 +178,27 @@ function sinCos(L: Lanes, x: E, isCos: boolean): E {
   const useCos = L.ine(L.iand(qq(), L.ic(1)), L.ic(0));
   const neg = L.ine(L.iand(qq(), L.ic(2)), L.ic(0));
   const v = L.flet(L.fsel(useCos, c(), s()));
-  return L.fsel(neg, L.fneg(v()), v());
+  const fast = L.fsel(neg, L.fneg(v()), v());
+  return withBigArguments(L, xx, fast, isCos);
+}
+
+/** Lanes with |x| beyond the f64 reduction's range call the Payne-Hanek helper instead. */
+function withBigArguments(L: Lanes, x: Get, fast: E, isCos: boolean): E {
+  const m = L.m;
+  const name = L.f.helpers.use(isCos ? 'kiln_cos_big' : 'kiln_sin_big', buildSinCosBig(isCos));
+  const big = (e: E) => m.f32.gt(m.f32.abs(e), m.f32.const(BIG_ARGUMENT));
+  if (!L.vec) {
+    const fastV = L.flet(fast);
+    return m.if(big(x()), m.call(name, [x()], binaryen.f32), fastV());
+  }
+  const out = L.flet(fast);
+  const l = L.f.local(binaryen.v128);
+  L.f.push(m.local.set(l, out()));
+  const lanes = [0, 1, 2, 3].map((j) =>
+    m.local.set(l, m.f32x4.replace_lane(m.local.get(l, binaryen.v128), j,
+      m.if(big(m.f32x4.extract_lane(x(), j)), m.call(name, [m.f32x4.extract_lane(x(), j)], binaryen.f32), m.f32x4.extract_lane(m.local.get(l, binaryen.v128), j)))));
+  L.f.push(m.if(L.any(L.fgt(L.fabs(x()), L.fc(BIG_ARGUMENT))), m.block(null, lanes)));
+  return m.local.get(l, binaryen.v128);
 }
 
 export const sin = (L: Lanes, x: E): E => sinCos(L, x, false);
@@ -292,23 +317,16 @@ export function powF32(f: FnBuilder, a: E, b: E): E {
   return m.select(m.i32.or(m.f32.eq(x(), m.f32.const(1)), m.f32.eq(y(), m.f32.const(0))), m.f32.const(1), res);
 }
 
-/** Float modulo with the sign of the divisor (NumPy), exact fmod in f64 for quotients below 2^29. */
+/** Float modulo with the sign of the divisor (NumPy): exact C fmod, then shifted into b's sign. */
 export function modF32(f: FnBuilder, a0: E, b0: E): E {
   const m = f.m;
-  const a = f.let(m.f64.promote(a0), F64);
-  const b = f.let(m.f64.promote(b0), F64);
-  const q = m.f64.trunc(m.f64.div(a(), b()));
-  let r = f.let(m.f64.sub(a(), m.f64.mul(q, b())), F64);
-  const sign = (v: E) => m.i64.lt_s(m.i64.reinterpret(v), m.i64.const(0n));
-  const nz = (v: E) => m.f64.ne(v, m.f64.const(0));
-  // A quotient rounded up by one leaves r with the wrong sign: step back (C fmod keeps a's sign).
-  r = f.let(m.select(m.i32.and(nz(r()), m.i32.ne(sign(r()), sign(a()))), m.f64.add(r(), m.f64.copysign(b(), a())), r()), F64);
-  // fmod(a, +-inf) = a for finite a.
-  const bInf = m.f64.eq(m.f64.abs(b()), m.f64.const(Infinity));
-  const aFinite = m.f64.lt(m.f64.abs(a()), m.f64.const(Infinity));
-  r = f.let(m.select(m.i32.and(bInf, aFinite), a(), r()), F64);
-  r = f.let(m.select(m.i32.and(nz(r()), m.i32.ne(sign(r()), sign(b()))), m.f64.add(r(), b()), r()), F64);
-  return m.f32.demote(m.select(m.f64.eq(r(), m.f64.const(0)), m.f64.copysign(m.f64.const(0), b()), r()));
+  const F = binaryen.f32;
+  const name = f.helpers.use('kiln_fmodf', buildFmodf);
+  const b = f.let(b0, F);
+  let r = f.let(m.call(name, [a0, b()], F), F);
+  const neg = (v: E) => m.i32.lt_s(m.i32.reinterpret(v), m.i32.const(0));
+  r = f.let(m.select(m.i32.and(m.f32.ne(r(), m.f32.const(0)), m.i32.ne(neg(r()), neg(b()))), m.f32.add(r(), b()), r()), F);
+  return m.select(m.f32.eq(r(), m.f32.const(0)), m.f32.copysign(m.f32.const(0), b()), r());
 }
 
 /** Floor division of int32s; x / 0 = 0 and INT_MIN / -1 wraps (no traps). */
