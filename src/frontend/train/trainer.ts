@@ -33,7 +33,7 @@ export interface TrainerOptions {
 
 export interface FitOptions {
   epochs?: number;
-  validation?: Iterable<[Tensor, Tensor]> | AsyncIterable<[Tensor, Tensor]>;
+  validation?: Iterable<Tensor[]> | AsyncIterable<Tensor[]>;
   callbacks?: Callback[];
   /** Progress output: true (default) prints a bar per epoch. */
   verbose?: boolean;
@@ -46,7 +46,8 @@ export interface StepResult {
   count: number;
 }
 
-type Batch = [Tensor, Tensor];
+/** A batch as a DataLoader over a TensorDataset yields it: [inputs, targets]. */
+type Batch = Tensor[];
 
 function scalarTensor(v: number, dtype: 'float32' | 'int32', device: string): Tensor {
   return Tensor._fromHost(hostArray(dtype, [], [v]), device);
