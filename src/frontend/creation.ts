@@ -38,9 +38,16 @@ export function fullLike(x: Tensor, value: number | boolean, opts: CreationOptio
 export const zerosLike = (x: Tensor, opts: CreationOptions = {}) => fullLike(x, 0, opts);
 export const onesLike = (x: Tensor, opts: CreationOptions = {}) => fullLike(x, 1, opts);
 
-/** Values start, start+step, ... below stop (NumPy arange; `arange(n)` is 0..n-1). int32 when all arguments are integers. */
-export function arange(start: number, stop?: number, step = 1, opts: CreationOptions = {}): Tensor {
+/**
+ * Values start, start+step, ... below stop (NumPy arange; `arange(n)` is 0..n-1). int32 when all
+ * arguments are integers. The options object may follow any number of the numbers: `arange(5, {dtype})`.
+ */
+export function arange(start: number, stop?: number | CreationOptions, step?: number | CreationOptions, opts: CreationOptions = {}): Tensor {
+  if (typeof stop === 'object') [stop, opts] = [undefined, stop];
+  if (typeof step === 'object') [step, opts] = [undefined, step];
+  step ??= 1;
   if (stop === undefined) [start, stop] = [0, start];
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new KilnError(`arange: start and stop must be finite numbers, got ${start}, ${stop}`);
   if (step === 0 || !Number.isFinite(step)) throw new KilnError(`arange: step must be a non-zero finite number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const allInt = [start, stop, step].every(Number.isInteger);

@@ -3,7 +3,6 @@
 import { Tensor } from './tensor.js';
 import type { TensorLike } from './convert.js';
 import type { DType } from '../ir/dtype.js';
-import { KilnError } from '../ir/error.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as S from './ops/shape.js';
@@ -87,8 +86,6 @@ declare module './tensor.js' {
     oneHot(numClasses: number): Tensor;
     /** The transpose of a 2-d tensor (reversed axes in general). */
     readonly T: Tensor;
-    /** A copy on another device (eager only). */
-    to(device: string): Tensor;
   }
 }
 
@@ -165,11 +162,6 @@ const methods: Record<string, Method> = {
   slice(s, e, st) { return I.slice(this, s, e, st); },
   take(i, o) { return I.take(this, i, o); },
   oneHot(n) { return I.oneHot(this, n); },
-  to(this: Tensor, device: string) {
-    if (this.isTraced) throw new KilnError(`to: cannot move a traced tensor (${this.describe()}) between devices inside jit; pass {device} to jit instead`);
-    if (device === this.device) return this;
-    return Tensor._fromHost({ dtype: this.dtype, shape: this.shape, data: this.dataSync() }, device);
-  },
   toString(this: Tensor) { return formatTensor(this); },
 };
 for (const [name, fn] of Object.entries(methods)) {

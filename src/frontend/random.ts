@@ -4,7 +4,8 @@ import type { DType } from '../ir/dtype.js';
 import { KilnError } from '../ir/error.js';
 import { hostArray } from '../ir/array.js';
 import { Tensor } from './tensor.js';
-import { bind1, defaultDevice } from './trace.js';
+import { bind1, currentTrace, defaultDevice } from './trace.js';
+import { randomBits as hostRandomBits } from '../ir/threefry.js';
 import { add, mul, sub, sqrt, log, cos, lt, astype, floor } from './ops/elementwise.js';
 import { full } from './creation.js';
 
@@ -37,25 +38,32 @@ export function splitKey(key: Tensor, n = 2): Tensor[] {
   );
 }
 
-let globalKey: Tensor | null = null;
-let globalSeed = 0;
+// The global stream lives on the host as two key words, so advancing it never runs a device op and
+// never gets staged into a trace (a key drawn inside jit would otherwise leak a tracer into it).
+let globalKey: [number, number] = [0, 0];
 
 /** Seeds the global stream used when no key is passed (eager code). */
 export function manualSeed(seed: number): void {
-  globalSeed = seed;
-  globalKey = null;
+  if (!Number.isInteger(seed)) throw new KilnError(`manualSeed: seed must be an integer, got ${seed}`);
+  globalKey = [Math.floor(seed / 2 ** 32) | 0, seed | 0];
 }
 
-/** The next key of the global stream (advances it). Inside jit, pass explicit keys instead. */
-export function nextKey(): Tensor {
-  globalKey ??= randomKey(globalSeed, 'cpu-ref');
-  const [next, use] = splitKey(globalKey, 2);
-  globalKey = next;
-  return use;
+/**
+ * The next key of the global stream (advances it); the same words `splitKey(key, 2)` gives, computed
+ * on the host. Inside jit it throws: a key from the stream would be frozen into the compiled trace,
+ * so every call would draw the same numbers. Pass `{key}` as an input of the function instead.
+ */
+export function nextKey(device = defaultDevice()): Tensor {
+  const trace = currentTrace();
+  if (trace) throw new KilnError(`random: inside ${trace.name} pass an explicit {key} that is an input of the function (the global seed stream would be frozen into the trace)`);
+  const words = new Int32Array(4);
+  hostRandomBits(globalKey[0], globalKey[1], words);
+  globalKey = [words[0], words[1]];
+  return Tensor._fromHost(hostArray('int32', [2], words.slice(2, 4)), device);
 }
 
 function keyFor(op: string, opts: RandomOptions, device: string): Tensor {
-  const key = opts.key ? checkKey(op, opts.key) : nextKey();
+  const key = opts.key ? checkKey(op, opts.key) : nextKey(device);
   if (key.device === device || key.isTraced) return key;
   return Tensor._fromHost({ dtype: 'int32', shape: [2], data: key.dataSync() }, device);
 }
@@ -76,7 +84,7 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 
 /** Standard normal floats (Box–Muller on two independent uniform draws). */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const key = opts.key ?? nextKey();
+  const key = opts.key ?? nextKey(opts.device ?? defaultDevice());
   const [k1, k2] = splitKey(checkKey('randn', key), 2);
   const u1 = rand(shape, { ...opts, key: k1 });
   const u2 = rand(shape, { ...opts, key: k2 });

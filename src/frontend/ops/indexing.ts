@@ -109,13 +109,23 @@ function normalizeIndices(op: string, idx: Tensor, n: number): Tensor {
   return where(lt(idx, 0), add(idx, n), idx);
 }
 
+/** Runs a gather/scatter primitive, rethrowing its errors (bad index, shapes) under the user's op name. */
+function renamed(op: string, what: string, fn: () => Tensor): Tensor {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof KilnError)) throw e;
+    throw new KilnError(`${op}: ${what}: ${e.message}`);
+  }
+}
+
 /** Elements along `axis` at integer `indices` (NumPy take); without axis, of the flattened tensor. */
 export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
   let t = asTensor('take', x);
   if (opts.axis === undefined) t = reshape(t, [t.size]);
   const axis = normalizeAxis('take', opts.axis ?? 0, t.ndim);
   const idx = normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]);
-  return bind1('gather', [t, idx], { axis });
+  return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }));
 }
 export const gather = (x: TensorLike, indices: TensorLike, axis = 0) => take(x, indices, { axis });
 
@@ -124,7 +134,8 @@ export function scatterAdd(x: TensorLike, indices: TensorLike, updates: TensorLi
   const t = asTensor('scatterAdd', x);
   const axis = normalizeAxis('scatterAdd', opts.axis ?? 0, t.ndim);
   const idx = normalizeIndices('scatterAdd', asTensor('scatterAdd', indices, 'int32'), t.shape[axis]);
-  return bind1('scatter_add', [t, idx, astype(asTensor('scatterAdd', updates, t.dtype), t.dtype)], { axis });
+  const upd = astype(asTensor('scatterAdd', updates, t.dtype), t.dtype);
+  return renamed('scatterAdd', `${t.describe()} along axis ${axis}`, () => bind1('scatter_add', [t, idx, upd], { axis }));
 }
 
 /** One-hot encoding: [...indices.shape, numClasses], float32 unless a dtype is given. */
