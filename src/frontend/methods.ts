@@ -8,7 +8,7 @@ import * as R from './ops/reduce.js';
 import * as S from './ops/shape.js';
 import * as I from './ops/indexing.js';
 import { formatTensor } from './format.js';
-import type { ReduceOptions } from './ops/reduce.js';
+import type { ReduceOptions, VarianceOptions } from './ops/reduce.js';
 import type { IndexSpec } from './ops/indexing.js';
 
 declare module './tensor.js' {
@@ -55,8 +55,8 @@ declare module './tensor.js' {
     clip(min?: TensorLike | null, max?: TensorLike | null): Tensor;
     sum(opts?: ReduceOptions): Tensor;
     mean(opts?: ReduceOptions): Tensor;
-    var(opts?: ReduceOptions & { correction?: number }): Tensor;
-    std(opts?: ReduceOptions & { correction?: number }): Tensor;
+    var(opts?: VarianceOptions): Tensor;
+    std(opts?: VarianceOptions): Tensor;
     max(opts?: ReduceOptions): Tensor;
     min(opts?: ReduceOptions): Tensor;
     prod(opts?: ReduceOptions): Tensor;

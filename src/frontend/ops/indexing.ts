@@ -1,7 +1,7 @@
 // Indexing: strided slices, NumPy-style index specs (numbers, 'a:b:c' ranges, null, '...'),
 // take/gather along an axis, scatterAdd and oneHot.
 import { KilnError } from '../../ir/error.js';
-import { normalizeAxis } from '../../ir/shape.js';
+import { axisOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
@@ -123,7 +123,7 @@ function renamed(op: string, what: string, fn: () => Tensor): Tensor {
 export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
   let t = asTensor('take', x);
   if (opts.axis === undefined) t = reshape(t, [t.size]);
-  const axis = normalizeAxis('take', opts.axis ?? 0, t.ndim);
+  const axis = axisOf('take', opts.axis ?? 0, t);
   const idx = normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]);
   return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }));
 }
@@ -132,7 +132,7 @@ export const gather = (x: TensorLike, indices: TensorLike, axis = 0) => take(x, 
 /** x with `updates` added at `indices` along `axis` (duplicates accumulate). */
 export function scatterAdd(x: TensorLike, indices: TensorLike, updates: TensorLike, opts: { axis?: number } = {}): Tensor {
   const t = asTensor('scatterAdd', x);
-  const axis = normalizeAxis('scatterAdd', opts.axis ?? 0, t.ndim);
+  const axis = axisOf('scatterAdd', opts.axis ?? 0, t);
   const idx = normalizeIndices('scatterAdd', asTensor('scatterAdd', indices, 'int32'), t.shape[axis]);
   const upd = astype(asTensor('scatterAdd', updates, t.dtype), t.dtype);
   return renamed('scatterAdd', `${t.describe()} along axis ${axis}`, () => bind1('scatter_add', [t, idx, upd], { axis }));

@@ -2,7 +2,8 @@
 // `keepdims`. Bool sums count in int32; means of ints are float32.
 import { isFloat } from '../../ir/dtype.js';
 import { KilnError } from '../../ir/error.js';
-import { normalizeAxes, normalizeAxis, sizeOf } from '../../ir/shape.js';
+import { sizeOf } from '../../ir/shape.js';
+import { axisOf, axesOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
@@ -19,8 +20,10 @@ type ReducePrim = 'reduce_sum' | 'reduce_max' | 'reduce_min' | 'reduce_prod';
 function reduce(prim: ReducePrim, op: string, x: TensorLike, opts: ReduceOptions = {}): Tensor {
   let t = asTensor(op, x);
   if (t.dtype === 'bool' && (prim === 'reduce_sum' || prim === 'reduce_prod')) t = astype(t, 'int32');
-  const axes = normalizeAxes(op, opts.axis, t.ndim);
-  if ((prim === 'reduce_max' || prim === 'reduce_min') && axes.some((a) => t.shape[a] === 0)) {
+  const axes = axesOf(op, opts.axis, t);
+  // max/min of nothing has no answer (NumPy raises); all/any of nothing are true/false (bool identities).
+  const logical = op === 'all' || op === 'any';
+  if ((prim === 'reduce_max' || prim === 'reduce_min') && !logical && axes.some((a) => t.shape[a] === 0)) {
     throw new KilnError(`${op}: cannot reduce an empty axis of ${t.describe()} (no identity for ${op})`);
   }
   const r = axes.length ? bind1(prim, [t], { axes }) : t;
@@ -37,25 +40,38 @@ export const all = (x: TensorLike, opts?: ReduceOptions) => reduce('reduce_min',
 export const any = (x: TensorLike, opts?: ReduceOptions) => reduce('reduce_max', 'any', astype(asTensor('any', x), 'bool'), opts);
 
 function count(t: Tensor, axis: ReduceOptions['axis'], op: string): number {
-  return sizeOf(normalizeAxes(op, axis, t.ndim).map((a) => t.shape[a]));
+  return sizeOf(axesOf(op, axis, t).map((a) => t.shape[a]));
 }
 
-export function mean(x: TensorLike, opts: ReduceOptions = {}): Tensor {
-  let t = asTensor('mean', x);
+export const mean = (x: TensorLike, opts: ReduceOptions = {}) => meanOf('mean', x, opts);
+
+/** Mean under the user's op name (errors from var/std name var/std); ints and bools average in float32. */
+function meanOf(op: string, x: TensorLike, opts: ReduceOptions): Tensor {
+  let t = asTensor(op, x);
   if (!isFloat(t.dtype)) t = astype(t, 'float32');
-  return div(sum(t, opts), count(t, opts.axis, 'mean'));
+  const n = count(t, opts.axis, op);
+  return div(reduce('reduce_sum', op, t, opts), n);
 }
 
-/** Variance; `correction` 1 (default, like torch.var) divides by n-1, 0 by n. */
-export function variance(x: TensorLike, opts: ReduceOptions & { correction?: number } = {}): Tensor {
-  let t = asTensor('var', x);
-  if (!isFloat(t.dtype)) t = astype(t, 'float32');
-  const centered = sub(t, mean(t, { axis: opts.axis, keepdims: true }));
-  const n = count(t, opts.axis, 'var') - (opts.correction ?? 1);
-  return div(sum(mul(centered, centered), opts), Math.max(0, n));
+export interface VarianceOptions extends ReduceOptions {
+  /** Subtracted from the element count in the divisor: 1 (default, torch.var) or 0 (NumPy's default). */
+  correction?: number;
+  /** PyTorch's older spelling: `unbiased: false` is correction 0. Ignored when correction is given. */
+  unbiased?: boolean;
 }
+
+function varianceOf(op: string, x: TensorLike, opts: VarianceOptions): Tensor {
+  let t = asTensor(op, x);
+  if (!isFloat(t.dtype)) t = astype(t, 'float32');
+  const n = count(t, opts.axis, op) - (opts.correction ?? (opts.unbiased === false ? 0 : 1));
+  const centered = sub(t, meanOf(op, t, { axis: opts.axis, keepdims: true }));
+  // n <= 0 divides by 0: inf or NaN, as in NumPy and PyTorch.
+  return div(reduce('reduce_sum', op, mul(centered, centered), opts), Math.max(0, n));
+}
+/** Variance; `correction` 1 (default, like torch.var) divides by n-1, 0 by n. (`var` is reserved in JS.) */
+export const variance = (x: TensorLike, opts: VarianceOptions = {}) => varianceOf('var', x, opts);
 export { variance as var_ };
-export const std = (x: TensorLike, opts: ReduceOptions & { correction?: number } = {}) => sqrt(variance(x, opts));
+export const std = (x: TensorLike, opts: VarianceOptions = {}) => sqrt(varianceOf('std', x, opts));
 
 function argReduce(prim: 'argmax' | 'argmin', x: TensorLike, opts: { axis?: number; keepdims?: boolean }): Tensor {
   let t = asTensor(prim, x);
@@ -65,7 +81,7 @@ function argReduce(prim: 'argmax' | 'argmin', x: TensorLike, opts: { axis?: numb
     const r = bind1(prim, [t], { axis: 0 });
     return opts.keepdims ? reshapeTo(r, asTensor(prim, x).shape.map(() => 1)) : r;
   }
-  const axis = normalizeAxis(prim, opts.axis, t.ndim);
+  const axis = axisOf(prim, opts.axis, t);
   const r = bind1(prim, [t], { axis });
   return opts.keepdims ? reshapeTo(r, t.shape.map((d, i) => (i === axis ? 1 : d))) : r;
 }
@@ -76,7 +92,9 @@ export const argmin = (x: TensorLike, opts: { axis?: number; keepdims?: boolean 
 export function logSumExp(x: TensorLike, opts: ReduceOptions = {}): Tensor {
   let t = asTensor('logSumExp', x);
   if (!isFloat(t.dtype)) t = astype(t, 'float32');
-  const axes = normalizeAxes('logSumExp', opts.axis, t.ndim);
+  const axes = axesOf('logSumExp', opts.axis, t);
+  // An empty sum is 0, so the answer is log(0) = -inf; there is no max to shift by.
+  if (axes.some((a) => t.shape[a] === 0)) return log(reduce('reduce_sum', 'logSumExp', exp(t), { axis: axes, keepdims: opts.keepdims }));
   const m = max(t, { axis: axes, keepdims: true });
   // Rows whose max is ±inf shift by 0 instead, so they give -inf / inf rather than NaN.
   const safe = where(eq(abs(m), Infinity), 0, m);
@@ -89,7 +107,7 @@ export function logSumExp(x: TensorLike, opts: ReduceOptions = {}): Tensor {
 export function cumsum(x: TensorLike, opts: { axis?: number } = {}): Tensor {
   let t = asTensor('cumsum', x);
   if (t.dtype === 'bool') t = astype(t, 'int32');
-  const axis = normalizeAxis('cumsum', opts.axis ?? -1, t.ndim);
+  const axis = axisOf('cumsum', opts.axis ?? -1, t);
   const n = t.shape[axis];
   const rows = bind1('iota', [], { shape: [n, n], dimension: 0, dtype: 'int32', device: t.device });
   const cols = bind1('iota', [], { shape: [n, n], dimension: 1, dtype: 'int32', device: t.device });

@@ -2,7 +2,8 @@
 // stack, split, pad, flip, tile, clip. Each lowers to one movement primitive (or a few).
 import { promoteTypes } from '../../ir/dtype.js';
 import { KilnError } from '../../ir/error.js';
-import { normalizeAxes, normalizeAxis, sizeOf, isPermutation } from '../../ir/shape.js';
+import { sizeOf, isPermutation } from '../../ir/shape.js';
+import { axisOf, axesOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
@@ -29,8 +30,8 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
 export function flatten(x: TensorLike, startDim = 0, endDim = -1): Tensor {
   const t = asTensor('flatten', x);
   if (t.ndim === 0) return reshape(t, [1]);
-  const s = normalizeAxis('flatten', startDim, t.ndim);
-  const e = normalizeAxis('flatten', endDim, t.ndim);
+  const s = axisOf('flatten', startDim, t);
+  const e = axisOf('flatten', endDim, t);
   if (s > e) throw new KilnError(`flatten: startDim ${startDim} comes after endDim ${endDim} for ${t.describe()}`);
   return reshape(t, [...t.shape.slice(0, s), sizeOf(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)]);
 }
@@ -38,7 +39,7 @@ export function flatten(x: TensorLike, startDim = 0, endDim = -1): Tensor {
 /** Removes size-1 dims (all, or the given ones, which must have size 1). */
 export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tensor {
   const t = asTensor('squeeze', x);
-  const axes = axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes('squeeze', axis, t.ndim);
+  const axes = axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : axesOf('squeeze', axis, t);
   for (const a of axes) if (t.shape[a] !== 1) throw new KilnError(`squeeze: dimension ${a} of ${t.describe()} has size ${t.shape[a]}, not 1`);
   return reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
 }
@@ -46,7 +47,7 @@ export function squeeze(x: TensorLike, axis?: number | readonly number[]): Tenso
 /** Inserts a size-1 dim at `axis` (in the output's numbering; negative counts from the end). */
 export function unsqueeze(x: TensorLike, axis: number): Tensor {
   const t = asTensor('unsqueeze', x);
-  const a = normalizeAxis('unsqueeze', axis, t.ndim + 1);
+  const a = axisOf('unsqueeze', axis, t, t.ndim + 1);
   return reshape(t, [...t.shape.slice(0, a), 1, ...t.shape.slice(a)]);
 }
 export const expandDims = unsqueeze;
@@ -54,7 +55,7 @@ export const expandDims = unsqueeze;
 /** Permutes axes; without perm reverses them (NumPy transpose). */
 export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const t = asTensor('transpose', x);
-  const p = perm ? perm.map((a) => normalizeAxis('transpose', a, t.ndim)) : [...Array(t.ndim).keys()].reverse();
+  const p = perm ? perm.map((a) => axisOf('transpose', a, t)) : [...Array(t.ndim).keys()].reverse();
   if (!isPermutation(p, t.ndim)) throw new KilnError(`transpose: [${(perm ?? []).join(',')}] is not a permutation of the ${t.ndim} axes of ${t.describe()}`);
   return p.every((v, i) => v === i) ? t : bind1('transpose', [t], { perm: p });
 }
@@ -64,8 +65,8 @@ export const permute = (x: TensorLike, perm: readonly number[]) => transpose(x, 
 export function swapaxes(x: TensorLike, a: number, b: number): Tensor {
   const t = asTensor('swapaxes', x);
   const p = [...Array(t.ndim).keys()];
-  const i = normalizeAxis('swapaxes', a, t.ndim);
-  const j = normalizeAxis('swapaxes', b, t.ndim);
+  const i = axisOf('swapaxes', a, t);
+  const j = axisOf('swapaxes', b, t);
   [p[i], p[j]] = [p[j], p[i]];
   return transpose(t, p);
 }
@@ -88,7 +89,7 @@ function sameDType(op: string, xs: TensorLike[]): Tensor[] {
 /** Joins tensors along an existing axis. */
 export function concat(xs: TensorLike[], axis = 0): Tensor {
   const ts = sameDType('concat', xs);
-  const a = normalizeAxis('concat', axis, ts[0].ndim);
+  const a = axisOf('concat', axis, ts[0]);
   for (const t of ts) {
     if (t.ndim !== ts[0].ndim || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i])) {
       throw new KilnError(`concat: shapes must agree except on axis ${a}: ${ts.map((u) => u.describe()).join(', ')}`);
@@ -102,14 +103,14 @@ export const cat = concat;
 export function stack(xs: TensorLike[], axis = 0): Tensor {
   const ts = sameDType('stack', xs);
   for (const t of ts) if (t.ndim !== ts[0].ndim || t.shape.some((d, i) => d !== ts[0].shape[i])) throw new KilnError(`stack: all tensors must have one shape: ${ts.map((u) => u.describe()).join(', ')}`);
-  const a = normalizeAxis('stack', axis, ts[0].ndim + 1);
+  const a = axisOf('stack', axis, ts[0], ts[0].ndim + 1);
   return concat(ts.map((t) => unsqueeze(t, a)), a);
 }
 
 /** Splits along an axis into pieces of the given sizes, or into `n` equal pieces when a number is given. */
 export function split(x: TensorLike, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
   const t = asTensor('split', x);
-  const a = normalizeAxis('split', axis, t.ndim);
+  const a = axisOf('split', axis, t);
   const d = t.shape[a];
   let sizes: number[];
   if (typeof sizesOrCount === 'number') {
@@ -131,7 +132,7 @@ export function split(x: TensorLike, sizesOrCount: number | readonly number[], a
 /** PyTorch chunk: `chunks` pieces of size ceil(d / chunks) (the last may be smaller). */
 export function chunk(x: TensorLike, chunks: number, axis = 0): Tensor[] {
   const t = asTensor('chunk', x);
-  const a = normalizeAxis('chunk', axis, t.ndim);
+  const a = axisOf('chunk', axis, t);
   const d = t.shape[a];
   if (!Number.isInteger(chunks) || chunks < 1) throw new KilnError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const size = Math.ceil(d / chunks) || 0;
@@ -158,7 +159,7 @@ export function pad(x: TensorLike, widths: readonly (readonly [number, number])[
 /** Reverses the order of elements along axes (all by default). */
 export function flip(x: TensorLike, axis?: number | readonly number[]): Tensor {
   const t = asTensor('flip', x);
-  const axes = normalizeAxes('flip', axis, t.ndim);
+  const axes = axesOf('flip', axis, t);
   return axes.length ? bind1('flip', [t], { axes }) : t;
 }
 
