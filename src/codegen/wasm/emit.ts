@@ -116,6 +116,12 @@ export class KernelEmitter {
     return d;
   }
 
+  /** Whether e changes along the innermost vector loop (its variable, or a per-lane bound sum). */
+  private varies(e: Expr): boolean {
+    for (const d of this.depsOf(e)) if (d === this.inner || (d.startsWith('acc:') && this.bound.has(d.slice(4)))) return true;
+    return false;
+  }
+
   private lookup(e: Expr, width: 1 | 4): E | null {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
       const hit = this.scopes[i].get(e)?.[width];
@@ -241,10 +247,32 @@ export class KernelEmitter {
     this.f.push(m.local.set(a.at, m.i32.const(0)));
   }
 
-  store(s: Extract<Stmt, { op: 'store' }>, L: Lanes): void {
+  /**
+   * Runs a list of statements at width L. The values of plain stores are all computed before the
+   * first of them is written: an output may share memory with an input (planMemory's in-place
+   * reuse), and every element of the inputs must be read before that element is overwritten.
+   */
+  body(stmts: readonly Stmt[], L: Lanes, vecAcc?: Map<string, number>): void {
+    const ready = new Map<Stmt, E>();
+    const plain = stmts.filter((b) => b.op === 'store' && !b.dynamic && !b.combine);
+    if (plain.length > 1) {
+      for (const b of plain) {
+        const v = this.expr((b as Extract<Stmt, { op: 'store' }>).value, L);
+        const get = this.f.let(v, L.vec ? binaryen.v128 : typeOf((b as Extract<Stmt, { op: 'store' }>).value.dtype));
+        ready.set(b, get());
+      }
+    }
+    for (const b of stmts) {
+      if (b.op === 'store') this.store(b, L, ready.get(b));
+      else if (b.op === 'update') this.update(b.acc, b.value, b.at, L, vecAcc);
+      else this.stmt(b);
+    }
+  }
+
+  store(s: Extract<Stmt, { op: 'store' }>, L: Lanes, computed?: E): void {
     const { m } = this;
     const dtype = exprDType(s.value);
-    const value = this.expr(s.value, L);
+    const value = computed ?? this.expr(s.value, L);
     if (L.vec) {
       const c = ixCoeff(s.index, this.inner!);
       const base = this.index(s.index);
@@ -331,9 +359,7 @@ export class KernelEmitter {
     const { m, f } = this;
     const brk = f.label('done');
     const top = f.label('loop');
-    const inner = this.scoped(() => f.block(() => {
-      for (const b of body) this.stmt(b);
-    }));
+    const inner = this.scoped(() => f.block(() => this.body(body, this.S)));
     f.push(m.block(brk, [m.loop(top, m.block(null, [
       m.br(brk, m.i32.ge_s(m.local.get(v, I32), hi)),
       inner,
@@ -356,12 +382,7 @@ export class KernelEmitter {
     }
     const brk = f.label('vdone');
     const top = f.label('vloop');
-    const inner = this.scoped(() => f.block(() => {
-      for (const b of s.body) {
-        if (b.op === 'store') this.store(b, V);
-        else if (b.op === 'update') this.update(b.acc, b.value, undefined, V, vecAcc);
-      }
-    }));
+    const inner = this.scoped(() => f.block(() => this.body(s.body, V, vecAcc)));
     f.push(m.block(brk, [m.loop(top, m.block(null, [
       m.br(brk, m.i32.gt_s(m.i32.add(m.local.get(v, I32), m.i32.const(4)), hi())),
       inner,
@@ -482,7 +503,7 @@ export class KernelEmitter {
     if (hit !== null) return hit;
     const bound = e.op === 'acc' ? this.bound.get(e.name)?.[width] : undefined;
     if (bound) return bound();
-    if (width === 4 && this.inner !== null && !this.depsOf(e).has(this.inner) && e.op !== 'const') {
+    if (width === 4 && this.inner !== null && e.op !== 'const' && !this.varies(e)) {
       return splat(this.m, e.dtype, this.expr(e, this.S));
     }
     const x = this.compute(e, L);

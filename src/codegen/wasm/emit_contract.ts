@@ -82,7 +82,7 @@ function emitGeneric(E: KernelEmitter, s: ContractStmt, top: boolean): void {
         const prod = m.i32.mul(E.expr(s.lhs, S), E.expr(s.rhs, S));
         f.push(m.local.set(acc.value, m.i32.add(m.local.get(acc.value, I32), prod)));
       });
-      for (const st of s.epilogue) E.stmt(st);
+      E.body(s.epilogue, S);
     });
   });
 }
@@ -176,7 +176,7 @@ function emitGeneric32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     f.push(m.local.set(mv, m.i32.rem_u(m.local.get(row, I32), m.i32.const(extents.m))));
     forLoop(E, nv, m.i32.const(0), m.i32.const(extents.n), () => {
       f.push(m.local.set(acc.value, m.f32.const(0)));
-      for (const st of s.epilogue) E.stmt(st);
+      E.body(s.epilogue, E.S);
     });
   });
 }
@@ -309,10 +309,8 @@ function epilogueVector(E: KernelEmitter, s: ContractStmt, acc: number[], p: num
       const prevInner = E.inner;
       E.inner = s.vars.n;
       E.scoped(() => {
-        for (const st of s.epilogue) {
-          if (st.op !== 'store') throw new KilnError('internal: wasm: contraction epilogues hold stores only');
-          E.store(st, V);
-        }
+        if (s.epilogue.some((st) => st.op !== 'store')) throw new KilnError('internal: wasm: contraction epilogues hold stores only');
+        E.body(s.epilogue, V);
       });
       E.inner = prevInner;
       E.bound.delete(s.acc);
@@ -330,7 +328,7 @@ function epilogueScalar(E: KernelEmitter, s: ContractStmt, acc: number[], p: num
       const body = E.scoped(() => f.block(() => {
         const a = f.let(lane, binaryen.f32);
         E.bound.set(s.acc, { 1: a });
-        for (const st of s.epilogue) E.stmt(st);
+        E.body(s.epilogue, E.S);
         E.bound.delete(s.acc);
       }));
       f.push(m.if(m.i32.lt_s(m.local.get(nv, I32), m.i32.const(N)), body));

@@ -118,9 +118,15 @@ class PlanBuilder {
       const fn: Function = { name: this.name, body: block };
       const plan = planMemory(fn, { donate, align: 64 });
       const unsafe = new Set<number>();
-      for (const { output } of plan.inPlace) {
+      const valueById = new Map<number, Value>();
+      for (const v of block.params) valueById.set(v.id, v);
+      for (const o of block.ops) for (const r of o.results) valueById.set(r.id, r);
+      for (const { output, input } of plan.inPlace) {
         const op = block.ops.find((o) => o.results.some((r) => r.id === output));
-        if (op && !inPlaceSafe(op)) unsafe.add(output);
+        // A forward loop may only overwrite its input with elements no wider than the input's
+        // (an f32 select written over its bool predicate would clobber predicates not yet read).
+        const wider = BYTES_OF[valueById.get(output)!.type.dtype] > BYTES_OF[valueById.get(input)!.type.dtype];
+        if (!op || !inPlaceSafe(op) || wider) unsafe.add(output);
       }
       for (const [id, slot] of plan.assignment) {
         const s = plan.slots[slot];
