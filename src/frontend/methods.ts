@@ -83,7 +83,10 @@ declare module './tensor.js' {
     index(...specs: IndexSpec[]): Tensor;
     slice(starts: readonly number[], ends?: readonly (number | undefined)[], steps?: readonly number[]): Tensor;
     take(indices: TensorLike, opts?: { axis?: number }): Tensor;
-    oneHot(numClasses: number): Tensor;
+    takeAlongAxis(indices: TensorLike, opts?: { axis?: number }): Tensor;
+    gather(indices: TensorLike, opts?: { axis?: number }): Tensor;
+    scatterAdd(indices: TensorLike, updates: TensorLike, opts?: { axis?: number }): Tensor;
+    oneHot(numClasses: number, opts?: { dtype?: 'float32' | 'int32' | 'bool' }): Tensor;
     /** The transpose of a 2-d tensor (reversed axes in general). */
     readonly T: Tensor;
   }
@@ -161,7 +164,10 @@ const methods: Record<string, Method> = {
   index(...specs) { return I.index(this, ...specs); },
   slice(s, e, st) { return I.slice(this, s, e, st); },
   take(i, o) { return I.take(this, i, o); },
-  oneHot(n) { return I.oneHot(this, n); },
+  takeAlongAxis(i, o) { return I.takeAlongAxis(this, i, o); },
+  gather(i, o) { return I.gather(this, i, o); },
+  scatterAdd(i, u, o) { return I.scatterAdd(this, i, u, o); },
+  oneHot(n, o) { return I.oneHot(this, n, o); },
   toString(this: Tensor) { return formatTensor(this); },
 };
 for (const [name, fn] of Object.entries(methods)) {

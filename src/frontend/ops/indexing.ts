@@ -1,11 +1,12 @@
 // Indexing: strided slices, NumPy-style index specs (numbers, 'a:b:c' ranges, null, '...'),
-// take/gather along an axis, scatterAdd and oneHot.
+// take (NumPy) and takeAlongAxis/gather (torch.gather), scatterAdd and oneHot.
 import { KilnError } from '../../ir/error.js';
 import { axisOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
-import { astype, eq, add, lt, where } from './elementwise.js';
+import { astype, eq, add, mul, lt, where, broadcastTo } from './elementwise.js';
+import { broadcastShapes, stridesOf } from '../../ir/shape.js';
 import { reshape, flip } from './shape.js';
 
 /** Python-style slice bounds for one dimension of size n; returns start, stop (exclusive), step. */
@@ -127,7 +128,51 @@ export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number }
   const idx = normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]);
   return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }));
 }
-export const gather = (x: TensorLike, indices: TensorLike, axis = 0) => take(x, indices, { axis });
+
+/**
+ * NumPy take_along_axis / torch.gather: `out[..., j, ...] = x[..., indices[..., j, ...], ...]` along
+ * `axis` (default -1); indices have x's rank and broadcast with it on the other axes. Built from one
+ * `gather` of the flattened tensor at computed flat positions, so the range along `axis` is checked
+ * here (for eager indices) rather than by the primitive, which only sees flat positions.
+ */
+export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
+  const t = asTensor('takeAlongAxis', x);
+  const raw = asTensor('takeAlongAxis', indices, 'int32');
+  if (raw.ndim !== t.ndim) throw new KilnError(`takeAlongAxis: indices ${raw.describe()} must have the rank of ${t.describe()}`);
+  const axis = axisOf('takeAlongAxis', opts.axis ?? -1, t);
+  const n = t.shape[axis];
+  const idx0 = normalizeIndices('takeAlongAxis', raw, n);
+  if (!idx0.isTraced) checkRange('takeAlongAxis', idx0, n, t, axis);
+  // Broadcast every axis but `axis` between x and the indices, then address x's elements by flat position.
+  const other = (shape: readonly number[]) => shape.map((d, i) => (i === axis ? 1 : d));
+  const common = broadcastShapes('takeAlongAxis', other(t.shape), other(idx0.shape));
+  const xb = broadcastTo(t, common.map((d, i) => (i === axis ? n : d)));
+  const outShape = common.map((d, i) => (i === axis ? idx0.shape[axis] : d));
+  const idx = broadcastTo(idx0, outShape);
+  const strides = stridesOf(xb.shape);
+  let flat: Tensor = mul(idx, strides[axis]);
+  for (let d = 0; d < outShape.length; d++) {
+    if (d === axis || outShape[d] === 1) continue;
+    flat = add(flat, mul(bind1('iota', [], { shape: outShape, dimension: d, dtype: 'int32', device: t.device }), strides[d]));
+  }
+  return bind1('gather', [reshape(xb, [xb.size]), flat], { axis: 0 });
+}
+/** PyTorch's name for takeAlongAxis (torch.gather(x, dim, index) is gather(x, index, {axis: dim})). */
+export const gather = takeAlongAxis;
+
+/** Throws when an eager index tensor holds a position outside [0, n) (skipped where it cannot be read synchronously). */
+function checkRange(op: string, idx: Tensor, n: number, t: Tensor, axis: number): void {
+  let values: ArrayLike<number>;
+  try {
+    values = idx.dataSync();
+  } catch {
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < 0 || v >= n) throw new KilnError(`${op}: index ${v < 0 ? v - n : v} is out of range for axis ${axis} of size ${n} (${t.describe()})`);
+  }
+}
 
 /** x with `updates` added at `indices` along `axis` (duplicates accumulate). */
 export function scatterAdd(x: TensorLike, indices: TensorLike, updates: TensorLike, opts: { axis?: number } = {}): Tensor {
