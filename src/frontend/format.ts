@@ -1,7 +1,6 @@
 // Tensor.toString in NumPy's style: `tensor([[1, 2],\n        [3, 4]], dtype=int32)`, summarized with
 // '...' past 1000 elements; tracers print as `Tracer<f32[3,4]>`.
 import type { Tensor } from './tensor.js';
-import { SHORT_NAME } from '../ir/dtype.js';
 
 const THRESHOLD = 1000;
 const EDGE = 3;
@@ -14,27 +13,22 @@ function formatNumber(v: number, dtype: string, decimals: number): string {
   return decimals < 0 ? v.toExponential(4) : v.toFixed(decimals);
 }
 
-/** Picks fixed decimals (up to 4, trailing zeros trimmed together) or scientific notation for the whole tensor. */
-function chooseDecimals(values: ArrayLike<number>): number {
-  let maxAbs = 0;
-  let minAbs = Infinity;
-  let allInt = true;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) continue;
-    const a = Math.abs(v);
-    maxAbs = Math.max(maxAbs, a);
-    if (a > 0) minAbs = Math.min(minAbs, a);
-    if (!Number.isInteger(v)) allInt = false;
-  }
-  if (maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity)) return -1;
-  if (allInt) return 0;
-  for (let d = 1; d <= 4; d++) {
-    let exact = true;
-    for (let i = 0; i < values.length && exact; i++) if (Number.isFinite(values[i]) && Math.abs(Number(values[i].toFixed(d)) - values[i]) > 1e-9 * Math.max(1, Math.abs(values[i]))) exact = false;
-    if (exact) return d;
-  }
+/**
+ * Picks fixed decimals (the fewest, up to 4, that reproduce every shown value in its dtype) or
+ * scientific notation (-1) for the whole tensor, so columns line up.
+ */
+function chooseDecimals(values: readonly number[], dtype: string): number {
+  const same = dtype === 'float64' ? (a: number, b: number) => a === b : (a: number, b: number) => Math.fround(a) === b;
+  const finite = values.filter(Number.isFinite);
+  const abs = finite.map(Math.abs).filter((a) => a > 0);
+  if (abs.length && (Math.max(...abs) >= 1e8 || Math.min(...abs) < 1e-4)) return -1;
+  for (let d = 0; d <= 4; d++) if (finite.every((v) => same(Number(v.toFixed(d)), v))) return d;
   return 4;
+}
+
+/** Flat offsets of the elements shown (all, or EDGE per side of each long axis when summarizing). */
+function shownIndices(n: number, summarize: boolean): number[] {
+  return summarize && n > 2 * EDGE ? [...Array(EDGE).keys(), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)] : [...Array(n).keys()];
 }
 
 export function formatTensor(t: Tensor): string {
@@ -42,24 +36,31 @@ export function formatTensor(t: Tensor): string {
   if (t.isDisposed) return `tensor(<disposed>, ${t.describe()})`;
   const data = t.dataSync();
   const summarize = t.size > THRESHOLD;
-  const decimals = t.dtype === 'float32' || t.dtype === 'float64' ? chooseDecimals(data) : 0;
-  const cells: string[] = Array.from(data, (v) => {
-    const s = formatNumber(v, t.dtype, decimals);
-    return t.dtype.startsWith('float') && decimals === 0 && Number.isFinite(v) ? `${s}.` : s;
-  });
-  const width = Math.max(0, ...cells.map((c) => c.length));
   const strides: number[] = [];
   let acc = 1;
   for (let i = t.ndim - 1; i >= 0; i--) {
     strides[i] = acc;
     acc *= t.shape[i];
   }
+  // Pass 1: which elements are shown (formatting widths depend only on those).
+  const shown: number[] = [];
+  const collect = (dim: number, offset: number): void => {
+    if (dim === t.ndim) return void shown.push(offset);
+    for (const i of shownIndices(t.shape[dim], summarize)) if (i >= 0) collect(dim + 1, offset + i * strides[dim]);
+  };
+  collect(0, 0);
+  const isFloatType = t.dtype === 'float32' || t.dtype === 'float64';
+  const decimals = isFloatType ? chooseDecimals(shown.map((o) => data[o]), t.dtype) : 0;
+  const cell = (v: number) => {
+    const s = formatNumber(v, t.dtype, decimals);
+    return isFloatType && decimals === 0 && Number.isFinite(v) ? `${s}.` : s;
+  };
+  const width = Math.max(0, ...shown.map((o) => cell(data[o]).length));
+  // Pass 2: nested brackets, one row per line, blank lines between blocks of 3-d and up.
   const indent = 'tensor('.length;
   const render = (dim: number, offset: number): string => {
-    if (dim === t.ndim) return cells[offset].padStart(width);
-    const n = t.shape[dim];
-    const idx = summarize && n > 2 * EDGE ? [...Array(EDGE).keys(), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)] : [...Array(n).keys()];
-    const parts = idx.map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim])));
+    if (dim === t.ndim) return cell(data[offset]).padStart(width);
+    const parts = shownIndices(t.shape[dim], summarize).map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim])));
     const sep = dim === t.ndim - 1 ? ', ' : ',' + '\n'.repeat(t.ndim - dim - 1) + ' '.repeat(indent + dim + 1);
     return `[${parts.join(sep)}]`;
   };
@@ -69,5 +70,3 @@ export function formatTensor(t: Tensor): string {
   const shapeNote = t.size === 0 ? `, shape=[${t.shape.join(',')}]` : '';
   return `tensor(${body}${shapeNote}${suffix}${device})`;
 }
-
-export { SHORT_NAME };
