@@ -51,7 +51,7 @@ export async function bundle(entry: string): Promise<string> {
 }
 
 /** Runs the bundled page and waits for its report (`window.__kiln`), at most `timeoutMs`. */
-export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void; filter?: string } = {}): Promise<PageReport> {
+export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void; filter?: string; args?: readonly string[] } = {}): Promise<PageReport> {
   const { chromium } = await import('playwright-core');
   const html = '<!doctype html><html><head><meta charset="utf-8"><title>kiln webgpu</title></head><body><script type="module" src="/suite.js"></script></body></html>';
   const server = http.createServer((req, res) => {
@@ -66,7 +66,7 @@ export async function runPage(code: string, opts: { timeoutMs?: number; log?: (l
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   // playwright gives every launch a fresh temporary profile (the --user-data-dir it manages itself).
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...(opts.args ?? CHROMIUM_ARGS)] });
   try {
     const page = await browser.newPage();
     let fatal: string | undefined;
