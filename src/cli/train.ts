@@ -8,7 +8,7 @@ import { KilnError } from '../ir/error.js';
 import { parseJson } from '../format/bytes.js';
 
 export const TRAIN_USAGE = `kiln train <net.json> --solver <solver.json> [--data <train.kshard>|fashion-mnist] [--test <test.kshard>]
-           [--device <name>] [--snapshot-dir <dir>] [--resume <checkpoint>] [--export <model.kiln>]
+           [--device <name>] [--snapshot-dir <dir>] [--resume <checkpoint>] [--export <model.kiln>] [--backends wasm|none]
   Trains a declarative network (Module.fromSpec) with a solver spec (optimizer, lrPolicy, maxIter,
   batchSize, testInterval, snapshot). Without --data it uses Fashion-MNIST from the repository's data
   folder (train and test split). Checkpoints go to <snapshot-dir>/<snapshotPrefix>_iter_<n>.safetensors.`;
@@ -32,6 +32,7 @@ export async function trainCommand(argv: string[], io: CliIO): Promise<number> {
     'snapshot-dir': { type: 'string' },
     resume: { type: 'string' },
     export: { type: 'string' },
+    backends: { type: 'string' },
   }, 'train');
   if (positionals.length !== 1 || typeof values.solver !== 'string') throw new UsageError('kiln train: needs a network spec and --solver');
   const [{ Module }, { SpecNet }, { checkSolverSpec, solve, makeOptimizer }, { ShardDataset }, { TensorDataset }, { saveCheckpoint, loadCheckpoint }, { setDefaultDevice }] = await Promise.all([
@@ -103,7 +104,8 @@ export async function trainCommand(argv: string[], io: CliIO): Promise<number> {
     const { exportArtifact } = await import('../frontend/export/export.js');
     net.eval();
     const spec = net.toSpec();
-    await exportArtifact(net, spec.inputs.map((i) => ({ shape: ['N', ...i.shape], name: i.name })), values.export);
+    const { backendsOption } = await import('./export.js');
+    await exportArtifact(net, spec.inputs.map((i) => ({ shape: ['N', ...i.shape], name: i.name })), values.export, backendsOption(values.backends));
     io.out(`exported ${values.export}`);
   }
   for (const d of [train, test]) (d as { close?: () => void } | undefined)?.close?.();

@@ -107,7 +107,7 @@ export function readContainer(bytes: Uint8Array): Container {
   let at = align8(HEADER_BYTES + m);
   checkZeros(bytes, HEADER_BYTES + m, Math.min(at, bytes.length), 'after the manifest');
   const sections: Partial<Record<SectionName, Uint8Array>> = {};
-  for (const s of manifest.sections) {
+  manifest.sections.forEach((s, i) => {
     if (s.offset !== at) bad(`section ${s.name} declares offset ${s.offset}, but the layout puts it at ${at}`);
     if (s.size > bytes.length - s.offset) bad(`truncated: section ${s.name} declares ${s.size} bytes at offset ${s.offset}, but the file has ${bytes.length} bytes`);
     const body = bytes.subarray(s.offset, s.offset + s.size);
@@ -115,8 +115,9 @@ export function readContainer(bytes: Uint8Array): Container {
     sections[s.name] = body;
     const end = s.offset + s.size;
     at = align8(end);
-    checkZeros(bytes, end, Math.min(at, bytes.length), `after section ${s.name}`);
-  }
+    // Padding only between sections: the file ends where the last one does (checked below).
+    if (i < manifest.sections.length - 1) checkZeros(bytes, end, Math.min(at, bytes.length), `after section ${s.name}`);
+  });
   const lastEnd = manifest.sections.length ? manifest.sections[manifest.sections.length - 1].offset + manifest.sections[manifest.sections.length - 1].size : align8(HEADER_BYTES + m);
   if (bytes.length !== lastEnd) bad(`the file has ${bytes.length} bytes but its sections end at ${lastEnd} (${bytes.length > lastEnd ? 'bytes were appended' : 'truncated'})`);
   return { manifest, sections };

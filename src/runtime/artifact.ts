@@ -16,10 +16,19 @@ import type { Manifest, TensorSpec } from '../format/manifest.js';
 import { parseSafetensors } from '../format/safetensors.js';
 import { specializeText } from '../format/batch.js';
 import { RuntimeTensor } from './tensor.js';
+import type { WasmPlanFile } from '../format/wasm_plan.js';
+import type { WasmProgram } from './wasm.js';
+import { loadWasmProgram, loadWasmProgramSync, readWasmPlan } from './wasm.js';
 import type { ArtifactInput } from './inputs.js';
 import { concreteShape, inferBatch, readInput, toHostArray } from './inputs.js';
 
 export interface LoadOptions {
+  /**
+   * 'auto' (default): run the file's wasm code where it loads (at the batch size it was compiled for),
+   * else the interpreter; 'wasm': require the wasm code (a KilnError if it cannot load); 'interpreter':
+   * ignore compiled code.
+   */
+  backend?: 'auto' | 'wasm' | 'interpreter';
   /** Largest tensor (in elements) the IR may declare anywhere; guards against hostile shapes. Default 2^28. */
   maxElements?: number;
   /** How many batch sizes keep a specialized IR cached (default 8). */
@@ -50,6 +59,11 @@ export class Artifact {
   private readonly maxElements: number;
   private readonly cacheSize: number;
   private readonly programs = new Map<number, Function>();
+  private readonly backendOption: 'auto' | 'wasm' | 'interpreter';
+  private readonly wasmCode?: { bytes: Uint8Array; plan: WasmPlanFile };
+  private wasm: WasmProgram | null = null;
+  /** Why the file's wasm code is not used (undefined when it is, or when there is none). */
+  wasmError?: string;
 
   /** Validates everything up front: a bad file fails here, not on the first run. */
   constructor(bytes: Uint8Array, options: LoadOptions = {}) {
@@ -69,7 +83,52 @@ export class Artifact {
       }
       return t;
     });
-    this.program(manifest.batch?.example ?? 0);
+    const example = this.program(manifest.batch?.example ?? 0);
+    this.backendOption = options.backend ?? 'auto';
+    if (!['auto', 'wasm', 'interpreter'].includes(this.backendOption)) throw new KilnError(`loadArtifact: backend must be 'auto', 'wasm' or 'interpreter', got ${String(options.backend)}`);
+    if (sections.wasm && sections['wasm.plan'] && this.backendOption !== 'interpreter') {
+      const plan = readWasmPlan(sections['wasm.plan'], example.body.params.length, this.maxElements * 8);
+      const results = plan.main.results.map((r) => plan.main.slots[r]);
+      const outs = example.body.results;
+      if (results.length !== outs.length || results.some((r, i) => r.dtype !== outs[i].type.dtype || sizeOf(r.shape) !== sizeOf(outs[i].type.shape))) {
+        throw new KilnError('artifact: section wasm.plan: its results do not match the IR\'s');
+      }
+      this.wasmCode = { bytes: sections.wasm, plan };
+    } else if (this.backendOption === 'wasm') {
+      throw new KilnError(`loadArtifact: backend 'wasm' was asked for but ${this.name} carries no wasm code`);
+    }
+  }
+
+  private onWasmFailure(e: unknown): void {
+    const why = e instanceof Error ? e.message : String(e);
+    if (this.backendOption === 'wasm') throw new KilnError(`loadArtifact: the wasm code of ${this.name} does not load here: ${why}`);
+    this.wasmError = why;
+  }
+
+  /** Instantiates the wasm code, if any (loadArtifact calls this; the sync loader calls initWasmSync). */
+  async initWasm(): Promise<this> {
+    if (!this.wasmCode || this.wasm) return this;
+    try {
+      this.wasm = await loadWasmProgram(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length);
+    } catch (e) {
+      this.onWasmFailure(e);
+    }
+    return this;
+  }
+
+  initWasmSync(): this {
+    if (!this.wasmCode || this.wasm) return this;
+    try {
+      this.wasm = loadWasmProgramSync(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length);
+    } catch (e) {
+      this.onWasmFailure(e);
+    }
+    return this;
+  }
+
+  /** Which backend a call at batch size `n` runs on. */
+  backendFor(n = this.manifest.batch?.example ?? 0): 'wasm' | 'interpreter' {
+    return this.wasm && (!this.manifest.batch || n === this.manifest.batch.example) ? 'wasm' : 'interpreter';
   }
 
   get name(): string {
@@ -183,7 +242,7 @@ export class Artifact {
     const fn = this.program(n);
     let outs: HostArray[];
     try {
-      outs = interpret(fn, [...args, ...this.weights]);
+      outs = this.backendFor(n) === 'wasm' ? this.wasm!.run(args) : interpret(fn, [...args, ...this.weights]);
     } catch (e) {
       if (e instanceof KilnError) throw e;
       throw new KilnError(`artifact ${this.name}: execution failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -25,7 +25,7 @@ async function readSource(source: ArtifactSource): Promise<Uint8Array> {
 export async function loadArtifact(source: ArtifactSource, options: LoadOptions = {}): Promise<Artifact> {
   const bytes = await readSource(source);
   try {
-    return new Artifact(bytes, options);
+    return await new Artifact(bytes, options).initWasm();
   } catch (e) {
     if (e instanceof KilnError) throw e;
     // Validation is meant to catch everything; anything else still leaves as the library's error.
@@ -36,7 +36,7 @@ export async function loadArtifact(source: ArtifactSource, options: LoadOptions 
 /** The synchronous form, for bytes already in memory. */
 export function loadArtifactSync(bytes: Uint8Array, options: LoadOptions = {}): Artifact {
   try {
-    return new Artifact(bytes, options);
+    return new Artifact(bytes, options).initWasmSync();
   } catch (e) {
     if (e instanceof KilnError) throw e;
     throw new KilnError(`loadArtifact: malformed artifact (${e instanceof Error ? e.message : String(e)})`);

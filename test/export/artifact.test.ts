@@ -16,6 +16,9 @@ import { exportArtifact } from '../../src/frontend/export/export.js';
 import { loadArtifact, inspectArtifact, formatArtifactInfo } from '../../src/runtime.js';
 import { TinyMlp, randTensor, values } from './helpers.js';
 
+// The interpreter path is the subject here; wasm sections have their own tests (binaryen loads slowly).
+const NO_WASM = { backends: [] as [] };
+
 async function rejects(p: Promise<unknown>, message: RegExp): Promise<void> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(KilnError);
@@ -27,7 +30,7 @@ describe('exportArtifact + loadArtifact', () => {
 
   it('a module with a fixed batch: signature, named weights, identical outputs', async () => {
     const x = randTensor([4, 6], 1);
-    const bytes = await exportArtifact(model, [x]);
+    const bytes = await exportArtifact(model, [x], NO_WASM);
     const art = await loadArtifact(bytes);
     expect(art.name).toBe('TinyMlp');
     expect(art.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: [4, 6] }]);
@@ -40,7 +43,7 @@ describe('exportArtifact + loadArtifact', () => {
   });
 
   it('a symbolic batch: one artifact for every batch size, checked by re-parsing', async () => {
-    const bytes = await exportArtifact(jit((x: Tensor) => model.call(x)), [randTensor([3, 6], 1)], { batch: 'N', names: model.stateDict() });
+    const bytes = await exportArtifact(jit((x: Tensor) => model.call(x)), [randTensor([3, 6], 1)], { batch: 'N', names: model.stateDict(), backends: [] });
     const art = await loadArtifact(bytes);
     expect(art.inputs[0].shape).toEqual(['N', 6]);
     expect(art.outputs[0].shape).toEqual(['N', 3]);
@@ -56,7 +59,7 @@ describe('exportArtifact + loadArtifact', () => {
   });
 
   it('accepts tensors, {data, shape}, flat typed arrays, nested arrays, and inputs by name', async () => {
-    const art = await loadArtifact(await exportArtifact(model, [{ shape: ['B', 6], name: 'pixels' }]));
+    const art = await loadArtifact(await exportArtifact(model, [{ shape: ['B', 6], name: 'pixels' }], NO_WASM));
     expect(art.inputs).toEqual([{ name: 'pixels', dtype: 'float32', shape: ['B', 6] }]);
     const x = randTensor([2, 6], 5);
     const want = model.call(x).dataSync();
@@ -81,7 +84,7 @@ describe('exportArtifact + loadArtifact', () => {
       return { y, both: [binary('add', inputs.k, inputs.k), binary('and', mask, mask)] };
     }
     const ex = [{ x: randTensor([2, 3], 8), k: tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' }) }, tensor([[true, false, true], [false, false, true]])];
-    const art = await loadArtifact(await exportArtifact(simple, ex, { batch: 'N' }));
+    const art = await loadArtifact(await exportArtifact(simple, ex, { batch: 'N', backends: [] }));
     expect(art.inputs.map((s) => s.name)).toEqual(['inputs.x', 'inputs.k', 'mask']);
     expect(art.outputs.map((s) => `${s.name}:${s.dtype}`)).toEqual(['output.y:float32', 'output.both.0:int32', 'output.both.1:bool']);
     const [y, k2, m2] = await art.run([randTensor([3, 3], 9), [[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[true, false, true], [false, false, true], [true, true, true]]]);
@@ -100,7 +103,7 @@ describe('exportArtifact + loadArtifact', () => {
     }, h0, xs);
     const xs = randTensor([5, 4], 31);
     const h0 = randTensor([4], 32);
-    const art = await loadArtifact(await exportArtifact(rnn, [xs, h0]));
+    const art = await loadArtifact(await exportArtifact(rnn, [xs, h0], NO_WASM));
     const outs = await art.run([xs, h0]);
     const [h, ys] = rnn(xs, h0);
     expect(outs[0].dataSync()).toEqual(h.dataSync());
@@ -109,20 +112,20 @@ describe('exportArtifact + loadArtifact', () => {
 
   it('a mean over the batch is linear in N (exported); a constant 1/N is not (rejected)', async () => {
     const mean = (x: Tensor) => meanAxes('mean', x, 0);
-    const art = await loadArtifact(await exportArtifact(mean, [randTensor([4, 3], 1)], { batch: 'N' }));
+    const art = await loadArtifact(await exportArtifact(mean, [randTensor([4, 3], 1)], { batch: 'N', backends: [] }));
     expect(art.outputs[0].shape).toEqual([3]);
     const x = randTensor([6, 3], 2);
     expect((await art.run([x]))[0].dataSync()).toEqual(mean(x).dataSync());
     const scaled = (x: Tensor) => binary('mul', x, 1 / x.shape[0]);
-    await rejects(exportArtifact(scaled, [randTensor([4, 3], 1)], { batch: 'N' }), /depends on the batch size but not as a\*N\+b/);
+    await rejects(exportArtifact(scaled, [randTensor([4, 3], 1)], { batch: 'N', backends: [] }), /depends on the batch size but not as a\*N\+b/);
     // Without a symbolic batch it exports fine.
-    expect((await loadArtifact(await exportArtifact(scaled, [randTensor([4, 3], 1)]))).outputs[0].shape).toEqual([4, 3]);
+    expect((await loadArtifact(await exportArtifact(scaled, [randTensor([4, 3], 1)], NO_WASM))).outputs[0].shape).toEqual([4, 3]);
   });
 
   it('writes a file, loads it from the path, and inspects sections and kernels', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-art-'));
     const path = join(dir, 'mlp.kiln');
-    const bytes = await exportArtifact(model, [randTensor([2, 6], 1)], path, { batch: 'N' });
+    const bytes = await exportArtifact(model, [randTensor([2, 6], 1)], path, { batch: 'N', backends: [] });
     const art = await loadArtifact(path);
     expect(art.ir).toContain('func @TinyMlp(');
     const info = inspectArtifact(bytes);
@@ -135,8 +138,8 @@ describe('exportArtifact + loadArtifact', () => {
 
   it('is deterministic: the same model exports the same bytes', async () => {
     const x = randTensor([2, 6], 1);
-    const a = await exportArtifact(model, [x], { batch: 'N' });
-    const b = await exportArtifact(model, [x], { batch: 'N' });
+    const a = await exportArtifact(model, [x], { batch: 'N', backends: [] });
+    const b = await exportArtifact(model, [x], { batch: 'N', backends: [] });
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     expect(values(1, 1)[0]).not.toBe(0);
   });

@@ -173,6 +173,33 @@ describe('artifact fuzzing', () => {
     );
   });
 
+  it('re-hashed files with a mutated wasm plan: a KilnError or a working artifact, never a crash', () => {
+    const { manifest, sections } = splitContainer(good);
+    expect(sections.map((s) => s.name)).toContain('wasm.plan');
+    const plan = JSON.parse(new TextDecoder().decode(sections.find((s) => s.name === 'wasm.plan')!.bytes)) as Record<string, unknown>;
+    // Every path into the plan JSON, so mutations reach slots, steps, kinds, offsets and constants.
+    const paths: (string | number)[][] = [];
+    const walk = (x: unknown, path: (string | number)[]) => {
+      paths.push(path);
+      if (Array.isArray(x)) x.forEach((v, i) => walk(v, [...path, i]));
+      else if (x && typeof x === 'object') for (const [k, v] of Object.entries(x)) walk(v, [...path, k]);
+    };
+    walk(plan, []);
+    const values = fc.constantFrom<unknown>(0, 1, -1, 3, 1e9, 2 ** 40, 'arena', 'fresh', 'const', 'param', 'kernel', 'copy', 'scan', null, [], {}, [0, 0], 'nan', true);
+    fc.assert(
+      fc.property(fc.constantFrom(...paths.filter((p) => p.length > 0)), values, (path, value) => {
+        const m = structuredClone(plan);
+        let at = m as Record<string | number, unknown>;
+        for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, unknown>;
+        at[path[path.length - 1]] = value;
+        const secs = sections.map((s) => (s.name === 'wasm.plan' ? { name: s.name, bytes: new TextEncoder().encode(JSON.stringify(m)) } : s));
+        outcomes.push(loadOrKilnError(rawContainer(manifest, secs)));
+      }),
+      { numRuns: 150, seed: 7 },
+    );
+    expect(outcomes).toContain('rejected');
+  });
+
   it('a batch size that makes intermediates huge is refused before allocating', () => {
     const art = loadArtifactSync(good);
     let err: unknown;

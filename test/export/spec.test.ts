@@ -138,7 +138,7 @@ describe('solver', () => {
     writeFileSync(join(dir, 'solver.json'), JSON.stringify(solver));
     const out: string[] = [];
     const io = { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t) };
-    const code = await main(['train', join(dir, 'net.json'), '--solver', join(dir, 'solver.json'), '--data', shard, '--test', shard, '--snapshot-dir', dir, '--export', join(dir, 'mlp.kiln')], io);
+    const code = await main(['train', join(dir, 'net.json'), '--solver', join(dir, 'solver.json'), '--data', shard, '--test', shard, '--snapshot-dir', dir, '--export', join(dir, 'mlp.kiln'), '--backends', 'none'], io);
     expect(code).toBe(0);
     expect(out.join('\n')).toMatch(/done: 40 iterations/);
     expect(existsSync(join(dir, 'blobs_iter_20.safetensors'))).toBe(true);

@@ -1,0 +1,95 @@
+// Running an artifact's wasm section: the module is instantiated against a fresh heap, the plan is
+// validated (format/wasm_plan.ts) and executed by the wasm backend's binaryen-free plan runner
+// (codegen/wasm/program.ts), the same code jit uses, so results match the in-process wasm device.
+import { KilnError } from '../ir/error.js';
+import type { HostArray } from '../ir/array.js';
+import { allocArray, BYTES } from '../ir/dtype.js';
+import { sizeOf } from '../ir/shape.js';
+import { parseJson, fromUtf8 } from '../format/bytes.js';
+import type { WasmPlanFile } from '../format/wasm_plan.js';
+import { checkWasmPlan, fromJsonNumber } from '../format/wasm_plan.js';
+import { Heap } from '../codegen/wasm/heap.js';
+import type { WasmBuffer } from '../codegen/wasm/heap.js';
+import { PlanRunner } from '../codegen/wasm/program.js';
+import type { KernelFn, KernelInfo, Runtime } from '../codegen/wasm/program.js';
+import type { ExecutablePlan } from '../codegen/wasm/plan.js';
+
+export interface WasmProgram {
+  /** Runs on host arrays (inputs then weights already uploaded); returns host copies of the outputs. */
+  run(inputs: readonly HostArray[]): HostArray[];
+}
+
+/** Parses and checks the plan; cheap, so loading can reject a bad plan before compiling anything. */
+export function readWasmPlan(planBytes: Uint8Array, paramCount: number, maxBytes: number): WasmPlanFile {
+  return checkWasmPlan(parseJson('artifact: section wasm.plan', fromUtf8('artifact: section wasm.plan', planBytes)), paramCount, maxBytes);
+}
+
+function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): WasmProgram {
+  const upload = (a: HostArray): WasmBuffer => {
+    const bytes = sizeOf(a.shape) * BYTES[a.dtype];
+    const b = heap.buffer(a.dtype, [...a.shape], bytes);
+    heap.u8.set(new Uint8Array(a.data.buffer, a.data.byteOffset, bytes), b.ptr);
+    return b;
+  };
+  const read = (b: WasmBuffer): HostArray => {
+    const n = sizeOf(b.shape);
+    const out = allocArray(b.dtype, n);
+    new Uint8Array(out.buffer).set(heap.u8.subarray(b.ptr, b.ptr + n * BYTES[b.dtype]));
+    return { dtype: b.dtype, shape: [...b.shape], data: out };
+  };
+  const consts = plan.consts.map((c) => {
+    const arr = allocArray(c.dtype, sizeOf(c.shape));
+    const vals = c.data.map(fromJsonNumber);
+    if (vals.length === 1 && arr.length !== 1) arr.fill(vals[0]);
+    else arr.set(vals);
+    return upload({ dtype: c.dtype, shape: c.shape, data: arr });
+  });
+  const fns = plan.kernels.map((_, i) => {
+    const f = instance.exports[`k${i}`];
+    if (typeof f !== 'function') throw new KilnError(`artifact: the wasm module does not export kernel k${i}`);
+    return f as unknown as KernelFn;
+  });
+  const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({ fn: fns[i], scratch: k.scratch, parallel: k.parallel, consts: plan.kernelConsts[i].map((j) => consts[j]) }));
+  let scratch = { ptr: 0, block: 0, bytes: 0 };
+  const rt: Runtime = {
+    heap,
+    scratch(bytes: number): number {
+      if (bytes > scratch.bytes) {
+        if (scratch.block) heap.release(scratch.ptr, scratch.block);
+        const [ptr, block] = heap.alloc(bytes);
+        scratch = { ptr, block, bytes: block };
+      }
+      return scratch.ptr;
+    },
+  };
+  // The plan types are structurally the backend's (checked field by field in checkWasmPlan).
+  const runner = new PlanRunner(plan as unknown as ExecutablePlan, kernels, consts, rt);
+  const weightBufs = weights.map(upload);
+  return {
+    run(inputs) {
+      if (inputs.length !== inputCount) throw new KilnError(`artifact: the wasm program takes ${inputCount} inputs, got ${inputs.length}`);
+      const ins = inputs.map(upload);
+      try {
+        const outs = runner.run([...ins, ...weightBufs]);
+        const host = outs.map(read);
+        outs.forEach((b) => heap.dispose(b));
+        return host;
+      } finally {
+        ins.forEach((b) => heap.dispose(b));
+      }
+    },
+  };
+}
+
+/** Instantiates (asynchronously: browsers refuse large synchronous compiles on the main thread). */
+export async function loadWasmProgram(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): Promise<WasmProgram> {
+  const heap = new Heap({ initialPages: 16 });
+  const { instance } = await WebAssembly.instantiate(moduleBytes as Uint8Array<ArrayBuffer>, { env: { memory: heap.memory } });
+  return makeProgram(instance, heap, plan, weights, inputCount);
+}
+
+export function loadWasmProgramSync(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): WasmProgram {
+  const heap = new Heap({ initialPages: 16 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes as Uint8Array<ArrayBuffer>), { env: { memory: heap.memory } });
+  return makeProgram(instance, heap, plan, weights, inputCount);
+}
