@@ -91,11 +91,10 @@ function prepareTarget(f: unknown, opts: ExportOptions): Prepared {
   return { target: fn, name: opts.name ?? fnName(fn, 'exported'), argNames: paramNames(original), named };
 }
 
-/** Example leaves: tensors as given, specs as abstract tensors (with `symbolic` axes remembered). */
+/** Example leaves: tensors as given, specs as abstract tensors (their symbolic axis and name remembered). */
 function exampleLeaves(args: readonly unknown[], opts: ExportOptions): { leaves: Tensor[]; treedef: TreeDef; specAxes: (number | null)[]; specNames: (string | undefined)[]; symbol?: string } {
   let symbol = opts.batch;
-  const specAxes: (number | null)[] = [];
-  const specNames: (string | undefined)[] = [];
+  const fromSpec = new Map<Tensor, { axis: number | null; name?: string }>();
   const device = defaultDevice();
   const replaced = args.map((a) => {
     if (!isInputSpec(a)) return a;
@@ -111,17 +110,11 @@ function exampleLeaves(args: readonly unknown[], opts: ExportOptions): { leaves:
     const shape = a.shape.map((d) => (typeof d === 'string' ? 1 : d));
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new KilnError(`${WHERE}: input spec shape [${a.shape.join(',')}] must hold non-negative integers or one batch symbol`);
     const t = abstractTensor({ dtype, shape }, device);
-    (t as unknown as { _specAxis: number | null })._specAxis = syms.length ? syms[0][1] : null;
-    (t as unknown as { _specName?: string })._specName = a.name;
+    fromSpec.set(t, { axis: syms.length ? syms[0][1] : null, name: a.name });
     return t;
   });
   const { leaves, treedef } = flatten(replaced);
-  for (const l of leaves) {
-    const r = l as unknown as { _specAxis?: number | null; _specName?: string };
-    specAxes.push(r._specAxis === undefined ? null : r._specAxis);
-    specNames.push(r._specName);
-  }
-  return { leaves, treedef, specAxes, specNames, symbol };
+  return { leaves, treedef, specAxes: leaves.map((l) => fromSpec.get(l)?.axis ?? null), specNames: leaves.map((l) => fromSpec.get(l)?.name), symbol };
 }
 
 interface Lowered {
