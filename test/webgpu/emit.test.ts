@@ -39,11 +39,12 @@ describe('phase modes', () => {
     expect(k.phases.map((p) => [p.mode, p.threads, p.workgroups])).toEqual([['contract', 256, 3 * 3]]);
     expect(k.phases[0].code).toContain('var<workgroup> tA: array<f32, 1024>;');
   });
-  it('scatter_add: the copy is spread over a workgroup, the accumulation is serial and ordered', () => {
+  it('scatter_add: a parallel copy, then invocations over the non-index dims, each adding in order', () => {
     const k = one('scatter_add', [f32(8, 5), i32(12), f32(12, 5)], { axis: 0 });
-    expect(k.phases.map((p) => p.mode)).toEqual(['rows']);
-    expect(k.phases[0].code).toContain('storageBarrier();');
-    expect(k.phases[0].code).toContain('if (lid == 0u)');
+    expect(k.phases.map((p) => [p.mode, p.workgroups])).toEqual([['threads', 1], ['threads', 1]]);
+    // The update phase: one invocation per column (5), the 12 index positions in a serial loop.
+    expect(k.phases[1].code).toContain('if (r >= 5i) { return; }');
+    expect(k.phases[1].code).toMatch(/for \(var v_u\d+: i32 = 0i; v_u\d+ < 12i; v_u\d+\+\+\)/);
   });
 });
 

@@ -14,7 +14,9 @@
 // Dispatches larger than maxComputeWorkgroupsPerDimension fold into a 2-D grid (the shader
 // linearizes it). Kernels binding more storage buffers than maxStorageBuffersPerShaderStage read
 // their inputs from one packed u32 buffer that the runtime fills with copyBufferToBuffer.
-import type { Kernel, Stmt } from '../kernel.js';
+import type { Expr, Kernel, Stmt } from '../kernel.js';
+import { exprChildren } from '../kernel.js';
+import { ixVars } from '../kernel_index.js';
 import { KilnError } from '../../ir/error.js';
 import { ShaderWriter, declareBuffers, varName } from './expr.js';
 import type { BufferPlace } from './expr.js';
@@ -98,12 +100,19 @@ const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, 
 
 // ---- phases ------------------------------------------------------------------------------------
 
-/** Splits a kernel body into phases: each parallel loop alone, runs of other statements together. */
+/** A top-level loop whose iterations are independent: marked parallel, or plain stores only. */
+const independent = (s: Stmt): boolean => s.op === 'loop' && (s.parallel === true || (!hasCombineStore(s) && reducedAccs(s).length === 0));
+
+/**
+ * Splits a kernel body into phases (dispatches, so each sees all writes of the one before):
+ * independent loops, contractions and read-modify-write loops (scatter) alone, runs of other
+ * statements together.
+ */
 function phaseBodies(k: Kernel): Stmt[][] {
   const out: Stmt[][] = [];
   let run: Stmt[] = [];
   for (const s of k.body) {
-    if ((s.op === 'loop' && s.parallel) || s.op === 'contract') {
+    if (independent(s) || s.op === 'contract' || (s.op === 'loop' && hasCombineStore(s))) {
       if (run.length) out.push(run);
       run = [];
       out.push([s]);
@@ -111,6 +120,18 @@ function phaseBodies(k: Kernel): Stmt[][] {
   }
   if (run.length) out.push(run);
   return out;
+}
+
+/** Loop variables an expression DAG reads. */
+function exprVars(e: Expr, into: Set<string>, seen = new Set<Expr>()): Set<string> {
+  if (seen.has(e)) return into;
+  seen.add(e);
+  if (e.op === 'load' || e.op === 'index') ixVars(e.index, into);
+  if (e.op === 'threefry') ixVars(e.counter, into);
+  if (e.op === 'guard') e.conds.forEach((c) => ixVars(c.index, into));
+  if (e.op === 'load' && e.dynamic) exprVars(e.dynamic.value, into, seen);
+  for (const c of exprChildren(e)) exprVars(c, into, seen);
+  return into;
 }
 
 interface Written {
@@ -132,8 +153,9 @@ function writePhase(w: ShaderWriter, stmts: Stmt[], limits: GpuLimits): Written 
   let rows = 1;
   let inner: readonly Stmt[] = stmts;
   let nest: Loop[] = [];
-  if (first.op === 'loop' && first.parallel) {
-    ({ nest, inner } = parallelNest(first));
+  if (first.op === 'loop' && hasCombineStore(first)) return writeScatter(w, first, maxT);
+  if (independent(first)) {
+    ({ nest, inner } = parallelNest(first as Loop));
     rows = nest.reduce((p, l) => p * l.extent, 1);
   }
   const reductionExtent = Math.max(0, ...inner.filter((s) => s.op === 'loop' && distributable(s) && reducedAccs(s).length).map((s) => (s as Loop).extent));
@@ -169,6 +191,53 @@ function writePhase(w: ShaderWriter, stmts: Stmt[], limits: GpuLimits): Written 
   }
   w.serial(inner);
   return { body: w.lines, workgroupVars: [], threads: 1, workgroups: 1, mode: 'serial' };
+}
+
+/**
+ * A read-modify-write loop nest (scatter_add). Deterministic without atomics: invocations split the
+ * loop variables the data-dependent index does not read (distinct values of those always reach
+ * distinct elements), and each runs the index-carrying loops serially in their original order, so
+ * every element receives its additions in the reference interpreter's order.
+ */
+function writeScatter(w: ShaderWriter, top: Loop, maxT: number): Written {
+  const nest: Loop[] = [top];
+  for (;;) {
+    const body = nest[nest.length - 1].body;
+    if (body.length !== 1 || body[0].op !== 'loop') break;
+    nest.push(body[0]);
+  }
+  const inner = nest[nest.length - 1].body;
+  const indexVars = new Set<string>();
+  walk([top], (s) => {
+    if (s.op === 'store' && s.dynamic) exprVars(s.dynamic.value, indexVars);
+  });
+  const free = nest.filter((l) => !indexVars.has(l.var));
+  const serial = nest.filter((l) => indexVars.has(l.var));
+  if (!free.length) {
+    w.serial([top]);
+    return { body: w.lines, workgroupVars: [], threads: 1, workgroups: 1, mode: 'serial' };
+  }
+  const rows = free.reduce((p, l) => p * l.extent, 1);
+  const threads = Math.min(maxT, Math.max(32, pow2AtLeast(rows)));
+  w.line(`let r = wid * ${threads}i + i32(lid);`);
+  w.line(`if (r >= ${rows}i) { return; }`);
+  let cur = 'r';
+  for (let i = free.length - 1; i >= 0; i--) {
+    const v = varName(free[i].var);
+    if (i === 0) w.line(`let ${v} = ${cur};`);
+    else {
+      w.line(`let ${v} = ${cur} % ${free[i].extent}i;`);
+      const q = w.fresh('q');
+      w.line(`let ${q} = ${cur} / ${free[i].extent}i;`);
+      cur = q;
+    }
+  }
+  const open = (k: number): void => {
+    if (k === serial.length) return w.serial(inner);
+    w.loop(serial[k], () => open(k + 1));
+  };
+  open(0);
+  return { body: w.lines, workgroupVars: [], threads, workgroups: Math.ceil(rows / threads), mode: 'threads' };
 }
 
 /** Row-level statements for one workgroup; returns the shared-memory declarations it needs. */
