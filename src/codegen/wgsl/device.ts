@@ -38,12 +38,21 @@ export interface WebGPUDevice extends Device {
 
 export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
   const eager = new Map<string, CompiledKernel>();
+  // Tensors dropped without dispose() give their buffer back to the pool when collected (eager code
+  // rarely disposes); by then no recorded work can still need it, and later work is recorded after.
+  const finalizer = new FinalizationRegistry<GPUBuffer>((buf) => rt.schedule(() => rt.release(buf)));
+  const own = (b: GpuTensorBuffer, gpu: GPUBuffer): void => {
+    b.gpu = gpu;
+    if (!b.disposed) finalizer.register(b, gpu, b); // disposed before its work ran: dispose releases it
+  };
 
   const upload = (a: HostArray): GpuTensorBuffer => {
     const dtype = gpuDType('upload', a.dtype);
     const bytes = storageBytes(dtype, a.data);
     rt.checkSize(`a tensor ${typeToString(a)}`, bytes.byteLength);
-    return new GpuTensorBuffer(dtype, a.shape, rt.createWith(bytes), a);
+    const b = new GpuTensorBuffer(dtype, a.shape, null, a);
+    own(b, rt.createWith(bytes));
+    return b;
   };
 
   const fromStorage = (b: GpuTensorBuffer, raw: ArrayBuffer): HostArray => {
@@ -63,7 +72,7 @@ export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
       run(inputs: DeviceBuffer[]): DeviceBuffer[] {
         const ins = inputs.map(asGpu);
         const outs = fn.body.results.map((v) => new GpuTensorBuffer(gpuDType(fn.name, v.type.dtype), v.type.shape, null));
-        const assign = (slots: Slot[]) => slots.forEach((s, i) => (outs[i].gpu = s.buf));
+        const assign = (slots: Slot[]) => slots.forEach((s, i) => own(outs[i], s.buf));
         rt.schedule(() => {
           const r = runPlan(rt, plan, ins.map((b) => ({ buf: b.buffer(), owned: false })));
           if (r instanceof Promise) return r.then((slots) => (assign(slots), rt.flush()));
@@ -111,7 +120,7 @@ export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
       }
       const outTypes = block ? block.results.map((v) => v.type) : inferTypes(prim, types, a as never, regions);
       const outs = outTypes.map((t) => new GpuTensorBuffer(gpuDType(prim, t.dtype), t.shape, null));
-      for (const o of outs) o.gpu = rt.acquire(o.bytes);
+      for (const o of outs) own(o, rt.acquire(o.bytes));
       const kernel = ck;
       rt.schedule(() => recordKernel(rt, kernel, ins.map((b) => b.buffer()), outs.map((o) => o.buffer())));
       return outs;
@@ -121,6 +130,7 @@ export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
       const g = asGpu(b);
       g.disposed = true;
       g.host = undefined;
+      finalizer.unregister(g);
       rt.schedule(() => {
         if (g.gpu) rt.release(g.gpu);
         g.gpu = null;

@@ -50,6 +50,9 @@ export class GpuRuntime {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private pooledBytes = 0;
   private readonly pipelines = new Map<string, { code: string; pipeline: GPUComputePipeline }>();
+  private readonly bindGroups = new WeakMap<GPUComputePipeline, Map<string, GPUBindGroup>>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
@@ -103,6 +106,7 @@ export class GpuRuntime {
   release(buf: GPUBuffer): void {
     const size = buf.size;
     if (this.pooledBytes + size > POOL_BYTES) {
+      // A destroyed buffer is never acquired again, so bind groups naming it are never looked up.
       buf.destroy();
       return;
     }
@@ -139,8 +143,7 @@ export class GpuRuntime {
   /** Records one dispatch of `phase` with `buffers[i]` bound at binding i. */
   dispatch(phase: Phase, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void {
     if (phase.workgroups === 0) return;
-    const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
-    const group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const group = this.bindGroup(pipeline, buffers);
     const pass = (this.pass ??= this.encoderNow().beginComputePass());
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
@@ -151,6 +154,30 @@ export class GpuRuntime {
     pass.dispatchWorkgroups(x, y);
     this.stats.dispatches++;
     if (++this.pending >= MAX_PENDING) this.flush();
+  }
+
+  /**
+   * Bind groups are cached per pipeline and buffer set: with pooled buffers a jitted step binds the
+   * same buffers call after call. A few per pipeline are kept (cleared past that).
+   */
+  private bindGroup(pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): GPUBindGroup {
+    const key = buffers.map((b) => this.bufferId(b)).join(',');
+    let groups = this.bindGroups.get(pipeline);
+    if (!groups) this.bindGroups.set(pipeline, (groups = new Map()));
+    let group = groups.get(key);
+    if (!group) {
+      if (groups.size >= 16) groups.clear();
+      const entries = buffers.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      groups.set(key, group);
+    }
+    return group;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+    return id;
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
