@@ -106,7 +106,10 @@ export class Trainer {
       const buffers = Object.fromEntries(this.model.namedBuffers());
       this.optState ??= opt.init(params);
       this.compiled ??= jit(this.stepFunction());
-      const out = this.compiled(params, buffers, this.optState, x, y, scalarTensor(opt.lr, 'float32', x.device), key);
+      // noGrad: the step computes its own gradients; parameters requiring grad must not make jit
+      // replay the step eagerly to record a tape for an outer backward() that never comes.
+      const compiled = this.compiled;
+      const out = noGrad(() => compiled(params, buffers, this.optState!, x, y, scalarTensor(opt.lr, 'float32', x.device), key));
       for (const [name, p] of Object.entries(params)) p._assign(out.params[name]);
       this.model._swapTensors(out.buffers);
       this.optState = out.optState;
