@@ -59,8 +59,9 @@ describe('exportArtifact + loadArtifact', () => {
   });
 
   it('accepts tensors, {data, shape}, flat typed arrays, nested arrays, and inputs by name', async () => {
-    const art = await loadArtifact(await exportArtifact(model, [{ shape: ['B', 6], name: 'pixels' }], NO_WASM));
+    const art = await loadArtifact(await exportArtifact(model, [{ shape: ['B', 6], name: 'pixels' }], { exampleBatch: 4, backends: [] }));
     expect(art.inputs).toEqual([{ name: 'pixels', dtype: 'float32', shape: ['B', 6] }]);
+    expect(art.manifest.batch?.example).toBe(4);
     const x = randTensor([2, 6], 5);
     const want = model.call(x).dataSync();
     const flat = Float32Array.from(x.dataSync());

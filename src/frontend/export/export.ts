@@ -49,6 +49,11 @@ export interface ExportOptions {
   names?: Record<string, Tensor>;
   /** The function's name in the artifact (default: the function's or module's). */
   name?: string;
+  /**
+   * The batch size the stored IR and compiled code are made for when the inputs are `{shape: ['N', ...]}`
+   * specs (default 2); other sizes run re-specialized on the interpreter.
+   */
+  exampleBatch?: number;
   /** Compiled forms to include when their backend can produce them (default: all that can). */
   backends?: readonly Exclude<Backend, 'interpreter'>[];
 }
@@ -170,6 +175,11 @@ export async function exportArtifact(f: unknown, exampleArgs: readonly unknown[]
     if (example !== undefined && l.shape[ax] !== example) throw new KilnError(`${WHERE}: inputs disagree on the example batch size (${example} vs ${l.shape[ax]} at input ${i})`);
     example = l.shape[ax];
   });
+  if (opts.exampleBatch !== undefined) {
+    if (!Number.isSafeInteger(opts.exampleBatch) || opts.exampleBatch < 1) throw new KilnError(`${WHERE}: exampleBatch must be a positive integer, got ${opts.exampleBatch}`);
+    if (example !== undefined && example !== opts.exampleBatch) throw new KilnError(`${WHERE}: exampleBatch ${opts.exampleBatch} differs from the example inputs' batch ${example}`);
+    example = opts.exampleBatch;
+  }
   if (symbol !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(symbol)) throw new KilnError(`${WHERE}: batch symbol ${JSON.stringify(symbol)} must be an identifier`);
   if (symbol !== undefined && axes.every((a) => a === null)) throw new KilnError(`${WHERE}: {batch: ${symbol}} but no input has a batch axis`);
 
