@@ -92,7 +92,7 @@ describe('golden shader', () => {
     const one1 = b.op1('broadcast', [b.constant(1, 'float32')], { shape: [6], dims: [] });
     const out = b.op1('add', [b.op1('mul', [b.op1('relu', [x], {}), y], {}), one1], {});
     expect(emitKernel(buildKernel('k', b.block([out]))).phases[0].code).toMatchInlineSnapshot(`
-      "// kiln kernel k (threads)
+      "// kiln threads kernel
       @group(0) @binding(0) var<storage, read> b0: array<f32>;
       @group(0) @binding(1) var<storage, read> b1: array<f32>;
       @group(0) @binding(2) var<storage, read_write> b2: array<f32>;

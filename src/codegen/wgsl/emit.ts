@@ -384,7 +384,8 @@ function shaderText(k: Kernel, written: Written, used: ReadonlySet<number>, pack
   const { decls, bindings } = declareBuffers(k, used, packed);
   const body = written.body.join('\n');
   const code = [
-    `// kiln kernel ${k.name} (${written.mode})`,
+    // No kernel name in the text: equal kernels of different programs share one cached pipeline.
+    `// kiln ${written.mode} kernel`,
     ...decls,
     ...written.workgroupVars,
     helpersFor(body),
