@@ -33,10 +33,26 @@ export interface PageReport {
   fatal?: string;
 }
 
+/**
+ * binaryen (the wasm backend's compiler, ~10 MB, Node-flavoured) stands in as an inert proxy: pages
+ * that test webgpu never compile wasm, but importing the frontend registers the wasm device.
+ */
+const STUB_BINARYEN = 'const p = new Proxy(function () {}, { get: () => p, apply: () => p, construct: () => p }); export default p;';
+
 /** Bundles `entry` for the browser (esbuild resolves our `.js` imports to the `.ts` sources). */
-export async function bundle(entry: string): Promise<string> {
+export async function bundle(entry: string, opts: { binaryen?: boolean } = {}): Promise<string> {
   const esbuild = await import('esbuild');
+  const plugins = opts.binaryen
+    ? []
+    : [{
+        name: 'stub-binaryen',
+        setup(b: import('esbuild').PluginBuild) {
+          b.onResolve({ filter: /^binaryen$/ }, () => ({ path: 'binaryen', namespace: 'kiln-stub' }));
+          b.onLoad({ filter: /.*/, namespace: 'kiln-stub' }, () => ({ contents: STUB_BINARYEN, loader: 'js' }));
+        },
+      }];
   const out = await esbuild.build({
+    plugins,
     entryPoints: [entry],
     bundle: true,
     format: 'esm',

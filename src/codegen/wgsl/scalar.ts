@@ -11,6 +11,10 @@ type Tpl2 = (a: string, b: string) => string;
 type Family = 'f' | 'i' | 'b';
 
 const family = (d: GpuDType): Family => (d === 'float32' ? 'f' : d === 'int32' ? 'i' : 'b');
+/** NaN in, NaN out, whatever the builtin does with it. */
+const keepNaN = (t: Tpl1): Tpl1 => (x) => `select(${t(x)}, ${x}, k_isnan(${x}))`;
+/** IEEE comparisons: false with a NaN operand (ne: true), not left to the implementation. */
+const ordered = (o: string): Tpl2 => (a, b) => `(${a} ${o} ${b} && !k_isnan(${a}) && !k_isnan(${b}))`;
 
 // ---- unary ---------------------------------------------------------------------------------------
 
@@ -22,25 +26,26 @@ const BASE_UNARY: Partial<Record<UnaryOp, Tpl1>> = {
 const UNARY: Record<Family, Partial<Record<UnaryOp, Tpl1>>> = {
   f: {
     ...BASE_UNARY,
-    exp: (x) => `exp(${x})`,
-    log: (x) => `log(${x})`,
-    sqrt: (x) => `sqrt(${x})`,
-    rsqrt: (x) => `(1.0f / sqrt(${x}))`,
+    // GPU builtins need not propagate NaN (SwiftShader: exp(NaN) = inf, tanh(NaN) = -1): keep it.
+    exp: keepNaN((x) => `exp(${x})`),
+    log: keepNaN((x) => `k_log(${x})`),
+    sqrt: keepNaN((x) => `sqrt(${x})`),
+    rsqrt: keepNaN((x) => `(1.0f / sqrt(${x}))`),
     // WGSL only promises an absolute error of 2^-11 for sin/cos (SwiftShader is about 1e-4 off).
-    sin: (x) => `k_sin(${x})`,
-    cos: (x) => `k_cos(${x})`,
+    sin: keepNaN((x) => `k_sin(${x})`),
+    cos: keepNaN((x) => `k_cos(${x})`),
     // tanh(+-15) is +-1 in f32; the clamp keeps implementations that go through exp from overflowing.
-    tanh: (x) => `tanh(clamp(${x}, -15.0f, 15.0f))`,
-    sigmoid: (x) => `k_sigmoid(${x})`,
+    tanh: keepNaN((x) => `tanh(clamp(${x}, -15.0f, 15.0f))`),
+    sigmoid: keepNaN((x) => `k_sigmoid(${x})`),
     relu: (x) => `select(0.0f, ${x}, ${x} > 0.0f || k_isnan(${x}))`,
     floor: (x) => `floor(${x})`,
     ceil: (x) => `ceil(${x})`,
     round: (x) => `round(${x})`, // WGSL round is half to even, like the reference
     sign: (x) => `select(sign(${x}), ${x}, ${x} == 0.0f || k_isnan(${x}))`,
     isnan: (x) => `k_isnan(${x})`,
-    log1p: (x) => `k_log1p(${x})`,
-    expm1: (x) => `k_expm1(${x})`,
-    erf: (x) => `k_erf(${x})`,
+    log1p: keepNaN((x) => `k_log1p(${x})`),
+    expm1: keepNaN((x) => `k_expm1(${x})`),
+    erf: keepNaN((x) => `k_erf(${x})`),
   },
   i: {
     ...BASE_UNARY,
@@ -92,6 +97,12 @@ const BASE_BINARY: Partial<Record<BinaryOp, Tpl2>> = {
 const BINARY: Record<Exclude<Family, 'b'>, Partial<Record<BinaryOp, Tpl2>>> = {
   f: {
     ...BASE_BINARY,
+    eq: ordered('=='),
+    ne: (a, b) => `(${a} != ${b} || k_isnan(${a}) || k_isnan(${b}))`,
+    lt: ordered('<'),
+    le: ordered('<='),
+    gt: ordered('>'),
+    ge: ordered('>='),
     div: infix('/'),
     pow: call('k_powf'),
     max: call('k_maxf'),
@@ -163,6 +174,12 @@ export const HELPERS: Record<string, string> = {
   k_isnan: `fn k_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`,
   k_maxf: `fn k_maxf(a: f32, b: f32) -> f32 { return select(max(a, b), a + b, k_isnan(a) || k_isnan(b)); }`,
   k_minf: `fn k_minf(a: f32, b: f32) -> f32 { return select(min(a, b), a + b, k_isnan(a) || k_isnan(b)); }`,
+  // log(0) = -inf and log(x < 0) = NaN exactly (SwiftShader gives log(0) = -88).
+  k_log: `fn k_log(x: f32) -> f32 {
+  if (x == 0.0f) { return -k_inf(); }
+  if (x < 0.0f) { return k_nan(); }
+  return log(x);
+}`,
   k_sigmoid: `fn k_sigmoid(x: f32) -> f32 {
   if (x >= 0.0f) { return 1.0f / (1.0f + exp(-x)); }
   let e = exp(x);
@@ -172,8 +189,8 @@ export const HELPERS: Record<string, string> = {
   k_log1p: `fn k_log1p(x: f32) -> f32 {
   let u = 1.0f + x;
   if (u == 1.0f) { return x; }
-  if (x > 1.0e30f) { return log(x); }
-  return log(u) * (x / (u - 1.0f));
+  if (x > 1.0e30f) { return k_log(x); }
+  return k_log(u) * (x / (u - 1.0f));
 }`,
   k_expm1: `fn k_expm1(x: f32) -> f32 {
   let u = exp(x);
@@ -181,7 +198,7 @@ export const HELPERS: Record<string, string> = {
   let um1 = u - 1.0f;
   if (um1 == -1.0f) { return -1.0f; }
   if (u > 3.0e38f) { return u; }
-  return um1 * x / log(u);
+  return um1 * (x / log(u));
 }`,
   // The reference's erf in f32: the all-positive series below 2.5, the erfc continued fraction above;
   // erfc(4) is below half an f32 ulp of 1.

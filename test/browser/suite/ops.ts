@@ -42,6 +42,18 @@ for (const op of UNARY_OPS) {
   if (op === 'not' || op === 'neg') add(op, 'bool[9]', [rand('bool', [9])]);
 }
 add('neg', 'f32[0,4] (empty)', [rand('float32', [0, 4])]);
+// Special values: signed zeros, infinities, NaN, huge and tiny (flushing denormals to zero is allowed).
+const SPECIAL = [0, -0, 1, -1, 0.5, -0.5, 1e-30, -1e-30, 3e38, -3e38, Infinity, -Infinity, NaN, 88.5, -88.5, 100, -100];
+for (const op of ['neg', 'abs', 'relu', 'sign', 'floor', 'ceil', 'round', 'isnan', 'exp', 'tanh', 'sigmoid', 'sin', 'cos', 'erf', 'expm1', 'log1p'] as const) {
+  // sin/cos reduce arguments accurately up to |x| = 1e5 only (beyond, the GPU's own sin/cos).
+  const xs = op === 'sin' || op === 'cos' ? SPECIAL.filter((v) => !(Math.abs(v) > 1e5 && Number.isFinite(v))) : SPECIAL;
+  add(op, 'f32 special values', [hostArray('float32', [xs.length], xs)]);
+}
+for (const op of ['add', 'mul', 'max', 'min', 'div', 'lt', 'eq', 'ne'] as const) {
+  add(op, 'f32 special values', [hostArray('float32', [SPECIAL.length], SPECIAL), hostArray('float32', [SPECIAL.length], [...SPECIAL].reverse())]);
+}
+add('log', 'f32 special values', [hostArray('float32', [8], [0, -0, 1, -1, Infinity, NaN, 1e-30, 3e38])]);
+add('sqrt', 'f32 special values', [hostArray('float32', [8], [0, -0, 1, -1, Infinity, NaN, 1e-30, 3e38])]);
 add('exp', 'f32[] (scalar)', [rand('float32', [])]);
 add('isnan', 'f32 with NaN/inf', [hostArray('float32', [6], [NaN, 1, Infinity, -Infinity, -0, 3])]);
 add('erf', 'f32 small', [hostArray('float32', [5], [1e-4, -3e-3, 0.02, 0.5, 5])]);
