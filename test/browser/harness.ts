@@ -53,6 +53,8 @@ export async function bundle(entry: string, opts: { binaryen?: boolean } = {}): 
       }];
   const out = await esbuild.build({
     plugins,
+    // binaryen reaches for Node modules only after checking that it runs in Node.
+    external: ['node:*'],
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
@@ -60,6 +62,7 @@ export async function bundle(entry: string, opts: { binaryen?: boolean } = {}): 
     target: 'es2022',
     write: false,
     sourcemap: 'inline',
+    sourcesContent: false,
     logLevel: 'silent',
     define: { 'process.env.KILN_DUMP': 'undefined' },
   });

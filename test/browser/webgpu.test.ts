@@ -15,7 +15,7 @@ describe.skipIf(!available)('webgpu in headless Chromium (SwiftShader)', () => {
   let report: PageReport;
 
   it('runs the in-page suite', async () => {
-    report = await runPage(await bundle(entry), { timeoutMs: 170_000, filter: process.env.KILN_WEBGPU_FILTER });
+    report = await runPage(await bundle(entry, { binaryen: true }), { timeoutMs: 170_000, filter: process.env.KILN_WEBGPU_FILTER });
     expect(report.fatal, report.fatal).toBeUndefined();
     expect(report.results.length).toBeGreaterThan(0);
   }, 200_000);

@@ -1,6 +1,7 @@
 // The browser suite's entry: initializes WebGPU (SwiftShader in CI), counts queue submits, runs every
 // registered case and leaves the report on window.__kiln for the harness.
 import '../../../src/codegen/cpu_ref.js';
+import '../../../src/codegen/wasm/device.js';
 import { initWebGPU } from '../../../src/codegen/wgsl/init.js';
 import { runAll } from './check.js';
 import './ops.js';

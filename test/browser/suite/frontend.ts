@@ -29,6 +29,16 @@ test('frontend', "to('webgpu').to('cpu-ref') round-trips exactly (f32, i32, bool
   }
 });
 
+test('frontend', "to('webgpu').to('wasm') and back round-trip exactly", async () => {
+  for (const a of [data([4, 6]), randomArray(r, 'int32', [9], -1e6, 1e6), randomArray(r, 'bool', [5])]) {
+    const w = on(a, 'cpu-ref').to('webgpu').to('wasm');
+    expect(w.device === 'wasm', `on ${w.device}`);
+    assertClose('webgpu -> wasm', w._host('test'), a, 0);
+    const back = await w.to('webgpu').toAsync('wasm');
+    assertClose('wasm -> webgpu -> wasm', back._host('test'), a, 0);
+  }
+});
+
 test('frontend', 'eager ops on webgpu match cpu-ref; await t.data()', async () => {
   const [a, b] = [data([6, 9]), data([9])];
   const f = (x: Tensor, y: Tensor) => sum(mul(tanh(add(x, y)), sigmoid(x)), { axis: 1 });
