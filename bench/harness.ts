@@ -1,0 +1,167 @@
+// What a benchmark row is (one workload, one implementation per system), how a cell is measured
+// (agreement with the reference first, then benny), and the numbers a run produces.
+import b from 'benny';
+import type { Env, SystemId } from './systems.js';
+import { agree } from './data.js';
+import type { Agreement } from './data.js';
+
+/** One system's implementation of a row's workload, set up and ready to run. */
+export interface Impl {
+  /** One timed call, including whatever makes the result ready (sync reads or blockUntilReady). */
+  run(): void | Promise<void>;
+  /** A fresh result (after at least one run), compared with the row's reference before timing. */
+  result(): ArrayLike<number> | Promise<ArrayLike<number>>;
+  /** Extra facts for the results page (Kiln jit: kernels, compile ms). */
+  info?(): string | undefined;
+  dispose?(): void;
+}
+
+export type Unit = 'GFLOP/s' | 'GB/s' | 'ms' | 'µs' | 'steps/s';
+
+export interface Row {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: Unit;
+  /** FLOPs (GFLOP/s) or bytes (GB/s) of one call. */
+  readonly work?: number;
+  /** Included in `--quick`. */
+  readonly quick: boolean;
+  /**
+   * 'steady': benny times repeated calls. 'first-call': each run() builds and calls a fresh jitted
+   * function; the cell is the median of a few single calls (a cold compile cannot be averaged).
+   */
+  readonly mode?: 'steady' | 'first-call';
+  readonly tolerance: number;
+  /** What every system's result must match (float64 math, or Kiln on the reference interpreter). */
+  reference(env: Env): ArrayLike<number> | Promise<ArrayLike<number>>;
+  readonly impls: Partial<Record<SystemId, (env: Env) => Impl | Promise<Impl>>>;
+  /** Why a system has no implementation here, printed under the table. */
+  readonly missing?: Partial<Record<SystemId, string>>;
+}
+
+export interface Cell {
+  system: SystemId;
+  /** In the row's unit; null when the cell did not run. */
+  value: number | null;
+  /** Seconds per call: the best benny sample (each sample is the mean of many calls). */
+  seconds?: number;
+  medianSeconds?: number;
+  samples?: number;
+  agreement?: Agreement;
+  info?: string;
+  /** Why there is no number (not implemented, failed, disagreed). */
+  skipped?: string;
+}
+
+export interface RowResult {
+  id: string;
+  title: string;
+  unit: Unit;
+  cells: Cell[];
+}
+
+export const HIGHER_IS_BETTER: Record<Unit, boolean> = { 'GFLOP/s': true, 'GB/s': true, 'steps/s': true, ms: false, 'µs': false };
+
+/** Seconds per call -> the row's unit. */
+export function toUnit(row: Pick<Row, 'unit' | 'work'>, seconds: number): number {
+  switch (row.unit) {
+    case 'GFLOP/s':
+    case 'GB/s':
+      return (row.work ?? 0) / seconds / 1e9;
+    case 'steps/s':
+      return 1 / seconds;
+    case 'ms':
+      return seconds * 1e3;
+    case 'µs':
+      return seconds * 1e6;
+  }
+}
+
+export interface TimingOptions {
+  /** benchmark.js: stop sampling after this many seconds (once minSamples are in). */
+  maxTime: number;
+  minSamples: number;
+  /** Calls for a 'first-call' cell. */
+  firstCalls: number;
+  /** Calls for a cell slower than maxTime / 2 per call (timed without benny). */
+  slowCalls: number;
+}
+
+/** benny prints its own banner; the harness prints one line per cell instead. */
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const log = console.log;
+  console.log = () => {};
+  try {
+    return await f();
+  } finally {
+    console.log = log;
+  }
+}
+
+async function timeSteady(name: string, impl: Impl, t: TimingOptions): Promise<{ best: number; median: number; samples: number }> {
+  const cases = { maxTime: t.maxTime, minSamples: t.minSamples, minTime: 0.05, delay: 0.002, initCount: 1 };
+  const summary = await quietly(() => b.suite(name, b.add(name, () => impl.run()), b.configure({ cases })));
+  const r = summary.results[0];
+  if (!r || !r.completed) throw new Error('benchmark did not complete');
+  return { best: r.details.min, median: r.details.median, samples: r.samples };
+}
+
+async function timeFirstCalls(impl: Impl, t: TimingOptions): Promise<{ best: number; median: number; samples: number }> {
+  return timeCalls(impl, t.firstCalls);
+}
+
+/**
+ * A cell whose one call takes longer than half the time budget (tfjs-cpu on big inputs): benchmark.js
+ * would still insist on several cycles, so it gets a few plain calls and their best.
+ */
+async function timeSlow(impl: Impl, t: TimingOptions): Promise<{ best: number; median: number; samples: number }> {
+  return timeCalls(impl, t.slowCalls);
+}
+
+async function timeCalls(impl: Impl, n: number): Promise<{ best: number; median: number; samples: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < Math.max(1, n); i++) {
+    const t0 = performance.now();
+    await impl.run();
+    times.push((performance.now() - t0) / 1e3);
+  }
+  times.sort((a, c) => a - c);
+  return { best: times[0], median: times[Math.floor(times.length / 2)], samples: times.length };
+}
+
+/** Sets one cell up, checks it against the reference, times it, and tears it down. */
+export async function measureCell(row: Row, system: SystemId, env: Env, reference: ArrayLike<number>, t: TimingOptions): Promise<Cell> {
+  const make = row.impls[system];
+  if (!make) return { system, value: null, skipped: row.missing?.[system] ?? 'not implemented' };
+  let impl: Impl | undefined;
+  try {
+    impl = await make(env);
+    const t0 = performance.now();
+    await impl.run();
+    const firstSeconds = (performance.now() - t0) / 1e3;
+    const agreement = agree(await impl.result(), reference, row.tolerance);
+    if (!agreement.ok) return { system, value: null, agreement, skipped: `disagrees with the reference (${agreement.detail})` };
+    const timing =
+      row.mode === 'first-call' ? await timeFirstCalls(impl, t)
+      : firstSeconds > t.maxTime / 2 ? await timeSlow(impl, t)
+      : await timeSteady(`${row.id} ${system}`, impl, t);
+    return {
+      system,
+      value: toUnit(row, row.mode === 'first-call' ? timing.median : timing.best),
+      seconds: timing.best,
+      medianSeconds: timing.median,
+      samples: timing.samples,
+      agreement,
+      info: impl.info?.(),
+    };
+  } catch (e) {
+    const msg = (e as Error)?.message ?? String(e);
+    return { system, value: null, skipped: `failed: ${msg.split('\n')[0].slice(0, 200)}` };
+  } finally {
+    try {
+      impl?.dispose?.();
+    } catch {
+      // a failed cell may leave half-built state; disposal problems must not hide its message
+    }
+  }
+}
