@@ -29,7 +29,7 @@ describe.skipIf(!available)('webgpu in headless Chromium (SwiftShader)', () => {
   it('covers every primitive and control flow', () => {
     const names = (report?.results ?? []).map((r) => r.name);
     const groups = new Set((report?.results ?? []).map((r) => r.group));
-    for (const g of ['ops eager', 'ops compiled', 'fused', 'control', 'limits', 'frontend', 'jit', 'grad']) expect(groups.has(g), g).toBe(true);
+    for (const g of ['ops eager', 'ops compiled', 'fused', 'control', 'limits', 'batching', 'frontend', 'jit', 'grad']) expect(groups.has(g), g).toBe(true);
     for (const prim of ['cond', 'while', 'scan']) expect(names.some((n) => n.includes(prim)), prim).toBe(true);
   });
 });

@@ -74,7 +74,14 @@ export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
         const outs = fn.body.results.map((v) => new GpuTensorBuffer(gpuDType(fn.name, v.type.dtype), v.type.shape, null));
         const assign = (slots: Slot[]) => slots.forEach((s, i) => own(outs[i], s.buf));
         rt.schedule(() => {
-          const r = runPlan(rt, plan, ins.map((b) => ({ buf: b.buffer(), owned: false })));
+          rt.recording++;
+          let r: ReturnType<typeof runPlan>;
+          try {
+            r = runPlan(rt, plan, ins.map((b) => ({ buf: b.buffer(), owned: false })));
+          } finally {
+            rt.recording--;
+          }
+          // A plan that waits for a predicate has submitted at each wait: the rest is one more batch.
           if (r instanceof Promise) return r.then((slots) => (assign(slots), rt.flush()));
           assign(r);
           rt.flush(); // one command buffer, one submit per call

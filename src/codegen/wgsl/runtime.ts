@@ -56,6 +56,8 @@ export class GpuRuntime {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
+  /** Compiled calls being recorded (see dispatch). */
+  recording = 0;
   private tail: Promise<void> | null = null;
   private failure: unknown = null;
   readonly stats: RuntimeStats = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, readbacks: 0 };
@@ -153,7 +155,8 @@ export class GpuRuntime {
     if (y > perDim) throw new KilnError(`webgpu: a dispatch of ${phase.workgroups} workgroups exceeds the device's grid (${perDim}^2)`);
     pass.dispatchWorkgroups(x, y);
     this.stats.dispatches++;
-    if (++this.pending >= MAX_PENDING) this.flush();
+    // Eager work is submitted in batches; a compiled call (holding `recording`) stays one command buffer.
+    if (++this.pending >= MAX_PENDING && this.recording === 0) this.flush();
   }
 
   /**

@@ -151,3 +151,20 @@ test('limits', 'float64 is refused with a KilnError', async () => {
   }
   expect(msg.includes('f64') && msg.includes('webgpu'), `message: ${msg}`);
 });
+
+// ---- batching ----------------------------------------------------------------------------------------
+
+test('batching', 'a compiled call of 300 unfused kernels is one command buffer, one submit', async () => {
+  const b = new Builder();
+  let v = b.param(f32(64), 'x');
+  for (let i = 0; i < 300; i++) v = b.op1(i % 2 ? 'sin' : 'cos', [v], {});
+  const fn = b.finish('long', [v]);
+  const d = gpu();
+  const exec = d.compile(runPipeline(fn, { fuse: false }));
+  const x = d.upload(randomArray(r, 'float32', [64]));
+  const counter = window as unknown as { __submits: number };
+  const before = counter.__submits;
+  const [y] = exec.run([x]);
+  expect(counter.__submits - before === 1, `${counter.__submits - before} submits`);
+  assertClose('300 kernels', await d.read(y), interpret(fn, [await d.read(x)])[0], 1e-4);
+});
