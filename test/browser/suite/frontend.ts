@@ -12,6 +12,9 @@ import { mean, sum } from '../../../src/frontend/ops/reduce.js';
 import { jit } from '../../../src/frontend/jit/jit.js';
 import { scan } from '../../../src/frontend/control.js';
 import { grad, valueAndGrad } from '../../../src/frontend/autograd/functional.js';
+import { conv2d, maxPool2d } from '../../../src/frontend/ops/conv.js';
+import { reshape } from '../../../src/frontend/ops/shape.js';
+import { crossEntropy } from '../../../src/frontend/ops/losses.js';
 import { assertClose, expect, randomArray, rng, test } from './check.js';
 
 const r = rng(5);
@@ -145,4 +148,35 @@ test('grad', 'jitted gradients on webgpu match cpu-ref', async () => {
   const a = data([4, 33]);
   const gj = jit(grad(f));
   assertClose('jit(grad)', await host(gj(on(a, 'webgpu')) as Tensor), await host(gj(on(a, 'cpu-ref')) as Tensor), 1e-4);
+});
+
+test('jit', 'CNN training step (conv, max pool, cross-entropy) matches cpu-ref over 3 steps', async () => {
+  const rr = rng(21);
+  const init = [randomArray(rr, 'float32', [4, 1, 3, 3], -0.5, 0.5), randomArray(rr, 'float32', [4 * 4 * 4, 5], -0.3, 0.3)];
+  const xs = randomArray(rr, 'float32', [6, 1, 8, 8], 0, 1);
+  const ys = randomArray(rr, 'int32', [6], 0, 4);
+  const loss = (w: Tensor, v: Tensor, x: Tensor, y: Tensor) => {
+    const h = maxPool2d(relu(conv2d(x, w, { padding: 1 })), 2);
+    return crossEntropy(matmul(reshape(h, [6, 64]), v), y);
+  };
+  const step = jit((w: Tensor, v: Tensor, x: Tensor, y: Tensor) => {
+    const [l, [gw, gv]] = valueAndGrad(loss, { argnums: [0, 1] })(w, v, x, y);
+    return [l, sub(w, mul(gw, 0.5)), sub(v, mul(gv, 0.5))];
+  });
+  const run = async (device: string) => {
+    let [w, v] = init.map((a) => on(a, device));
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [l, w2, v2] = step(w, v, on(xs, device), on(ys, device)) as Tensor[];
+      losses.push((await l.data())[0]);
+      [w, v] = [w2, v2];
+    }
+    return { losses, w: await host(w), v: await host(v) };
+  };
+  const g = await run('webgpu');
+  const c = await run('cpu-ref');
+  assertClose('losses', hostArray('float32', [3], g.losses), hostArray('float32', [3], c.losses), 1e-3);
+  assertClose('conv weights after 3 steps', g.w, c.w, 1e-3);
+  assertClose('dense weights after 3 steps', g.v, c.v, 1e-3);
+  expect(g.losses[2] < g.losses[0], `loss ${g.losses.join(' -> ')}`);
 });
