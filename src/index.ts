@@ -1,5 +1,6 @@
 // Kiln's public API: everything a user imports from 'kiln' is re-exported here.
 import './codegen/cpu_ref.js';
+import './codegen/wasm/device.js';
 import './frontend/methods.js';
 
 export { Tensor } from './frontend/tensor.js';

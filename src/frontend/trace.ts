@@ -5,6 +5,9 @@ import type { Block } from '../ir/function.js';
 import type { AnyAttrs, Primitive } from '../ir/ops.js';
 import { KilnError } from '../ir/error.js';
 import { getDevice } from '../codegen/device.js';
+// The devices new tensors may default to register themselves on import.
+import '../codegen/cpu_ref.js';
+import '../codegen/wasm/device.js';
 import { Tensor } from './tensor.js';
 import { recordNode } from './autograd/tape.js';
 
@@ -84,7 +87,9 @@ function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, region
   return outs.map((b) => Tensor._fromBuffer(b, deviceName));
 }
 
-let defaultDeviceName = 'cpu-ref';
+/** KILN_DEVICE (read so the module also loads in a browser) picks the default, e.g. to run a test suite on another device. */
+const envDevice = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_DEVICE;
+let defaultDeviceName = envDevice ?? 'cpu-ref';
 export function defaultDevice(): string {
   return defaultDeviceName;
 }

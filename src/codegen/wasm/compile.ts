@@ -64,6 +64,7 @@ export function kernelWat(k: Kernel, optimize = 0): string {
     m.setMemory(1, 65536, null, [], false, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory', false);
     new KernelEmitter(m, k).emit('k0');
+    m.addFunctionExport('k0', 'k0');
     binaryen.setOptimizeLevel(optimize);
     if (optimize > 0) m.optimize();
     return m.emitText();

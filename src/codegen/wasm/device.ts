@@ -11,6 +11,7 @@ import { sizeOf } from '../../ir/shape.js';
 import type { TensorType } from '../../ir/shape.js';
 import { castScalar } from '../../ir/interpret_scalar.js';
 import { KilnError } from '../../ir/error.js';
+import { evalPrimitive, interpret } from '../../ir/interpret.js';
 import { newValue } from '../../ir/function.js';
 import type { CompileOptions, Device, DeviceBuffer, Executable } from '../device.js';
 import { registerDevice } from '../device.js';
@@ -69,6 +70,12 @@ function checkDType(what: string, d: DType): void {
   void what;
 }
 
+/** Whether any value of a block (regions included) is float64. */
+function usesFloat64(b: Block): boolean {
+  const f64 = (v: { type: TensorType }) => v.type.dtype === 'float64';
+  return b.params.some(f64) || b.ops.some((op) => op.results.some(f64) || op.operands.some(f64) || op.regions.some(usesFloat64));
+}
+
 export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
   const heap = new Heap();
   const eager = new Map<string, EagerKernel>();
@@ -88,7 +95,6 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
   const bytesOf = (t: TensorType) => sizeOf(t.shape) * BYTES_OF[t.dtype];
   const alloc = (t: TensorType): WasmBuffer => heap.buffer(t.dtype, [...t.shape], bytesOf(t));
   const upload = (a: HostArray): WasmBuffer => {
-    checkDType('upload', a.dtype);
     const b = alloc(a);
     const bytes = new Uint8Array(a.data.buffer, a.data.byteOffset, bytesOf(a));
     heap.u8.set(bytes, b.ptr);
@@ -138,8 +144,17 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     return outs;
   }
 
+  /** float64 runs on the reference interpreter over host copies (kernels are float32/int32/bool). */
+  function interpreted(fn: Function): Executable {
+    return {
+      fn,
+      run: (inputs) => interpret(fn, inputs.map(read)).map(upload),
+    };
+  }
+
   function compile(fn: Function, copts?: CompileOptions): Executable {
     void copts; // donation: buffers are pooled, so reusing parameters saves little; not used yet
+    if (usesFloat64(fn.body)) return interpreted(fn);
     const t0 = performance.now();
     const plan = planFunction(fn);
     const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 2 });
@@ -188,6 +203,9 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
         return compile(f).run(ins);
       }
       const types = ins.map((b) => ({ dtype: b.dtype, shape: b.shape }));
+      if (types.some((t) => t.dtype === 'float64') || (attrs as { dtype?: unknown }).dtype === 'float64') {
+        return evalPrimitive(prim, ins.map(read), attrs, regions).map(upload);
+      }
       const key = `${prim}|${keyOf(attrs)}|${types.map(typeKey).join(';')}`;
       let k = eager.get(key);
       if (!k) {

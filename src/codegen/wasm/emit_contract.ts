@@ -31,7 +31,7 @@ export function contractScratchBytes(s: ContractStmt): number {
   const panels = Math.ceil(n / NR);
   const b = panels * NR * k * 4;
   const a = packsLhs(s) ? m * k * 4 : 0;
-  return b + a + 64;
+  return b + a + MR * NR * 4 + 64;
 }
 
 export function emitContract(E: KernelEmitter, s: ContractStmt, top: boolean): void {
@@ -104,6 +104,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
   const scratch = () => m.local.get(E.scratch, I32);
   const packA = packsLhs(s);
   const aPack = () => m.i32.add(scratch(), m.i32.const(bPackBytes));
+  const tileOffset = Math.ceil((bPackBytes + (packA ? M * K * 4 : 0)) / 16) * 16;
   // lhs element (b, m, k) address: in place (row stride, contiguous k) or in the pack ([m][k]).
   let aRowBytes: number;
   let aAddr: (mRow: E) => E;
@@ -145,7 +146,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
       const body = E.scoped(() => f.block(() => {
         const ap = f.local(I32);
         f.push(m.local.set(ap, packA ? aAddr(m.i32.sub(get(mLocal), m.i32.rem_u(get(row), m.i32.const(M)))) : aAddr(get(mLocal))));
-        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels);
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset);
         f.push(m.local.set(mLocal, m.i32.add(get(mLocal), m.i32.const(mr))));
       }));
       f.push(m.block(brk, [m.loop(loop, m.block(null, [
@@ -248,11 +249,13 @@ function packLhs(E: KernelEmitter, s: ContractStmt, rowLo: E, rowHi: E, aPack: (
 
 /**
  * For `mr` rows starting at row mLocal (lhs at `ap`, rows `aRowBytes` apart, k contiguous): every
- * panel of 8 columns, accumulating over all k in registers, then the epilogue.
+ * panel of 8 columns, accumulating over all k in registers. The block then goes to a small tile in
+ * scratch memory, and the epilogue runs once per element (or per 4 lanes) as a loop over that tile,
+ * so its code exists once rather than once per register.
  */
 function microPanels(
   E: KernelEmitter, s: ContractStmt, mr: number, ap: number, aRowBytes: number,
-  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number,
+  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number, tileOffset: number,
 ): void {
   const { m, f } = E;
   const { vars, extents } = s;
@@ -263,6 +266,8 @@ function microPanels(
   const a = f.local(I32);
   const kk = f.local(I32);
   const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
+  const tile = () => m.i32.add(scratch(), m.i32.const(tileOffset));
+  const vecOk = E.canVectorize(s.epilogue, vars.n);
   forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => {
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
     f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
@@ -287,51 +292,48 @@ function microPanels(
     body.push(m.br(loop));
     f.push(m.local.set(kk, m.i32.const(0)));
     f.push(m.block(brk, [m.loop(loop, m.block(null, body))]));
-    // Epilogue on the block: vector form on full panels when it has one, scalar otherwise.
-    const vecOk = E.canVectorize(s.epilogue, vars.n);
-    for (let i = 0; i < mr; i++) {
-      f.push(m.local.set(mv, m.i32.add(get(mLocal), m.i32.const(i))));
-      const full = m.i32.le_s(m.i32.mul(m.i32.add(get(p), m.i32.const(1)), m.i32.const(NR)), m.i32.const(N));
-      const vector = vecOk ? epilogueVector(E, s, acc[i], p, nv) : null;
-      const scalar = epilogueScalar(E, s, acc[i], p, nv, N);
-      f.push(vector === null ? scalar : m.if(full, vector, scalar));
-    }
-  });
-  void mv;
-}
-
-function epilogueVector(E: KernelEmitter, s: ContractStmt, acc: number[], p: number, nv: number): E {
-  const { m, f, V } = E;
-  return E.scoped(() => f.block(() => {
-    for (let h = 0; h < 2; h++) {
-      f.push(m.local.set(nv, m.i32.add(m.i32.mul(m.local.get(p, I32), m.i32.const(NR)), m.i32.const(h * 4))));
-      E.bound.set(s.acc, { 4: () => m.local.get(acc[h], V128) });
-      const prevInner = E.inner;
-      E.inner = s.vars.n;
-      E.scoped(() => {
-        if (s.epilogue.some((st) => st.op !== 'store')) throw new KilnError('internal: wasm: contraction epilogues hold stores only');
-        E.body(s.epilogue, V);
+    for (let i = 0; i < mr; i++) for (let h = 0; h < 2; h++) f.push(m.v128.store(i * 32 + h * 16, 16, tile(), m.local.get(acc[i][h], V128)));
+    // The epilogue over the tile: rows i, then 4 lanes at a time on a full panel, else element-wise.
+    const i = f.local(I32);
+    const j = f.local(I32);
+    const full = m.i32.le_s(m.i32.mul(m.i32.add(get(p), m.i32.const(1)), m.i32.const(NR)), m.i32.const(N));
+    const scalar = E.scoped(() => f.block(() => {
+      forLoop(E, i, m.i32.const(0), m.i32.const(mr), () => {
+        f.push(m.local.set(mv, m.i32.add(get(mLocal), get(i))));
+        forLoop(E, j, m.i32.const(0), m.i32.const(NR), () => {
+          f.push(m.local.set(nv, m.i32.add(m.i32.mul(get(p), m.i32.const(NR)), get(j))));
+          const addr = m.i32.add(tile(), m.i32.shl(m.i32.add(m.i32.mul(get(i), m.i32.const(NR)), get(j)), m.i32.const(2)));
+          const lane = E.scoped(() => f.block(() => {
+            const value = f.let(m.f32.load(0, 4, addr), binaryen.f32);
+            E.bound.set(s.acc, { 1: value });
+            E.body(s.epilogue, E.S);
+            E.bound.delete(s.acc);
+          }));
+          f.push(m.if(m.i32.lt_s(get(nv), m.i32.const(N)), lane));
+        });
       });
-      E.inner = prevInner;
-      E.bound.delete(s.acc);
+    }));
+    if (!vecOk) {
+      f.push(scalar);
+      return;
     }
-  }));
-}
-
-function epilogueScalar(E: KernelEmitter, s: ContractStmt, acc: number[], p: number, nv: number, N: number): E {
-  const { m, f } = E;
-  return E.scoped(() => f.block(() => {
-    for (let j = 0; j < NR; j++) {
-      const n = m.i32.add(m.i32.mul(m.local.get(p, I32), m.i32.const(NR)), m.i32.const(j));
-      f.push(m.local.set(nv, n));
-      const lane = m.f32x4.extract_lane(m.local.get(acc[j >> 2], V128), j & 3);
-      const body = E.scoped(() => f.block(() => {
-        const a = f.let(lane, binaryen.f32);
-        E.bound.set(s.acc, { 1: a });
-        E.body(s.epilogue, E.S);
-        E.bound.delete(s.acc);
-      }));
-      f.push(m.if(m.i32.lt_s(m.local.get(nv, I32), m.i32.const(N)), body));
-    }
-  }));
+    const vector = E.scoped(() => f.block(() => {
+      forLoop(E, i, m.i32.const(0), m.i32.const(mr), () => {
+        f.push(m.local.set(mv, m.i32.add(get(mLocal), get(i))));
+        forLoop(E, j, m.i32.const(0), m.i32.const(2), () => {
+          f.push(m.local.set(nv, m.i32.add(m.i32.mul(get(p), m.i32.const(NR)), m.i32.shl(get(j), m.i32.const(2)))));
+          const addr = m.i32.add(tile(), m.i32.shl(m.i32.add(m.i32.mul(get(i), m.i32.const(NR)), m.i32.shl(get(j), m.i32.const(2))), m.i32.const(2)));
+          const value = f.let(m.v128.load(0, 16, addr), V128);
+          E.bound.set(s.acc, { 4: value });
+          const prevInner = E.inner;
+          E.inner = vars.n;
+          if (s.epilogue.some((st) => st.op !== 'store')) throw new KilnError('internal: wasm: contraction epilogues hold stores only');
+          E.body(s.epilogue, E.V);
+          E.inner = prevInner;
+          E.bound.delete(s.acc);
+        });
+      });
+    }));
+    f.push(m.if(full, vector, scalar));
+  });
 }
