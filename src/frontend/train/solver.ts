@@ -201,7 +201,10 @@ export async function solve(model: Module, solverSpec: SolverSpec, opts: SolveOp
       if (iter >= s.maxIter) break;
       any = true;
       optimizer.lr = lrAt(s.lrPolicy, s.optimizer.lr, iter, s.maxIter);
-      const r = trainer.trainStep(fit(x), y);
+      const input = fit(x);
+      const r = trainer.trainStep(input, y);
+      // Batches are ours: free them now rather than when the GC notices (device memory is not JS heap).
+      for (const t of new Set([x, input, y])) t.dispose();
       iter++;
       lastLoss = r.loss;
       recent += r.loss;
