@@ -27,6 +27,11 @@ describe('phase modes', () => {
     expect(k.phases[0].code).toContain('workgroupBarrier();');
     expect(k.phases[0].code).toContain('var<workgroup> sh_a0: array<f32, 256>;');
   });
+  it('a reduction over several axes strides its whole loop nest over the workgroup', () => {
+    const k = one('reduce_sum', [f32(3, 4, 500)], { axes: [0, 2] });
+    expect(k.phases.map((p) => [p.mode, p.threads, p.workgroups])).toEqual([['rows', 256, 4]]);
+    expect(k.phases[0].code).toContain('< 1500i; e');
+  });
   it('short rows stay one invocation per row', () => {
     expect(one('reduce_max', [f32(1000, 4)], { axes: [1] }).phases[0].mode).toBe('threads');
   });

@@ -98,6 +98,31 @@ function parallelNest(top: Loop): { nest: Loop[]; inner: readonly Stmt[] } {
 
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
+/** A loop and the loops perfectly nested in it (each the only statement of the one above). */
+function perfectNest(top: Loop): { loops: Loop[]; body: readonly Stmt[]; extent: number } {
+  const loops = [top];
+  for (;;) {
+    const body = loops[loops.length - 1].body;
+    if (body.length !== 1 || body[0].op !== 'loop') return { loops, body, extent: loops.reduce((p, l) => p * l.extent, 1) };
+    loops.push(body[0]);
+  }
+}
+
+/** Binds the variables of `loops` (outermost first) from one row-major linear index `linear`. */
+function decodeVars(w: ShaderWriter, loops: readonly Loop[], linear: string): void {
+  let cur = linear;
+  for (let i = loops.length - 1; i >= 0; i--) {
+    const v = varName(loops[i].var);
+    if (i === 0) w.line(`let ${v} = ${cur};`);
+    else {
+      w.line(`let ${v} = ${cur} % ${loops[i].extent}i;`);
+      const q = w.fresh('q');
+      w.line(`let ${q} = ${cur} / ${loops[i].extent}i;`);
+      cur = q;
+    }
+  }
+}
+
 // ---- phases ------------------------------------------------------------------------------------
 
 /** A top-level loop whose iterations are independent: marked parallel, or plain stores only. */
@@ -158,21 +183,9 @@ function writePhase(w: ShaderWriter, stmts: Stmt[], limits: GpuLimits): Written 
     ({ nest, inner } = parallelNest(first as Loop));
     rows = nest.reduce((p, l) => p * l.extent, 1);
   }
-  const reductionExtent = Math.max(0, ...inner.filter((s) => s.op === 'loop' && distributable(s) && reducedAccs(s).length).map((s) => (s as Loop).extent));
-  const spreadExtent = Math.max(0, ...inner.filter(distributable).map((s) => (s as Loop).extent));
-  const decode = (r: string) => {
-    let cur = r;
-    for (let i = nest.length - 1; i >= 0; i--) {
-      const v = varName(nest[i].var);
-      if (i === 0) w.line(`let ${v} = ${cur};`);
-      else {
-        w.line(`let ${v} = ${cur} % ${nest[i].extent}i;`);
-        const q = w.fresh('q');
-        w.line(`let ${q} = ${cur} / ${nest[i].extent}i;`);
-        cur = q;
-      }
-    }
-  };
+  const reductionExtent = Math.max(0, ...inner.filter((s) => s.op === 'loop' && distributable(s) && reducedAccs(s).length).map((s) => perfectNest(s as Loop).extent));
+  const spreadExtent = Math.max(0, ...inner.filter(distributable).map((s) => perfectNest(s as Loop).extent));
+  const decode = (r: string) => decodeVars(w, nest, r);
   const rowsMode = nest.length ? reductionExtent >= 32 : spreadExtent > 1;
   if (rowsMode) {
     const threads = Math.min(maxT, Math.max(32, pow2AtLeast(Math.max(reductionExtent, nest.length ? 0 : spreadExtent))));
@@ -221,17 +234,7 @@ function writeScatter(w: ShaderWriter, top: Loop, maxT: number): Written {
   const threads = Math.min(maxT, Math.max(32, pow2AtLeast(rows)));
   w.line(`let r = wid * ${threads}i + i32(lid);`);
   w.line(`if (r >= ${rows}i) { return; }`);
-  let cur = 'r';
-  for (let i = free.length - 1; i >= 0; i--) {
-    const v = varName(free[i].var);
-    if (i === 0) w.line(`let ${v} = ${cur};`);
-    else {
-      w.line(`let ${v} = ${cur} % ${free[i].extent}i;`);
-      const q = w.fresh('q');
-      w.line(`let ${q} = ${cur} / ${free[i].extent}i;`);
-      cur = q;
-    }
-  }
+  decodeVars(w, free, 'r');
   const open = (k: number): void => {
     if (k === serial.length) return w.serial(inner);
     w.loop(serial[k], () => open(k + 1));
@@ -247,10 +250,12 @@ function writeRows(w: ShaderWriter, stmts: readonly Stmt[], threads: number): st
     if (s.op === 'init') {
       w.init(s.acc);
     } else if (distributable(s)) {
+      // The whole perfect nest is strided over the workgroup (a reduction over several axes too).
+      const { loops, body, extent } = perfectNest(s);
       const t = w.fresh('e');
-      w.open(`for (var ${t}: i32 = i32(lid); ${t} < ${s.extent}i; ${t} += ${threads}i)`);
-      w.line(`let ${varName(s.var)} = ${t};`);
-      w.serial(s.body);
+      w.open(`for (var ${t}: i32 = i32(lid); ${t} < ${extent}i; ${t} += ${threads}i)`);
+      decodeVars(w, loops, t);
+      w.serial(body);
       w.close();
       const accs = reducedAccs(s).map((n) => w.acc(n));
       // Later statements may read what this loop stored (scatter after its copy): one workgroup, so a

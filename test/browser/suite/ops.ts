@@ -108,6 +108,8 @@ for (const op of ['reduce_sum', 'reduce_max', 'reduce_min', 'reduce_prod'] as co
   add(op, 'f32[3,0] axis 1 (empty)', [rand('float32', [3, 0])], { axes: [1] });
 }
 add('reduce_sum', 'f32[4,1000] axis 1 (rows)', [rand('float32', [4, 1000])], { axes: [1] });
+add('reduce_sum', 'f32[3,4,500] axes 0,2 (rows over a loop nest)', [rand('float32', [3, 4, 500])], { axes: [0, 2] });
+add('argmin', 'f32[40,3,30] axis 0 (strided rows)', [ties([40, 3, 30])], { axis: 0 });
 add('reduce_sum', 'f32[5000] all (one workgroup)', [rand('float32', [5000])], { axes: [0] });
 add('reduce_max', 'f32[2,300] axis 1 (rows)', [rand('float32', [2, 300])], { axes: [1] });
 add('reduce_sum', 'i32[6,40] axis 1', [rand('int32', [6, 40], -100, 100)], { axes: [1] });
