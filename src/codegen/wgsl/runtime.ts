@@ -72,6 +72,9 @@ export class GpuRuntime {
       const error = (e as GPUUncapturedErrorEvent).error;
       this.failure ??= new KilnError(`webgpu: the GPU reported an error: ${error?.message ?? String(error)}`);
     });
+    void device.lost?.then((info) => {
+      this.failure ??= new KilnError(`webgpu: the GPU device was lost (${info.reason}: ${info.message}); call initWebGPU() again`);
+    });
   }
 
   // ---- buffers -----------------------------------------------------------------------------------
