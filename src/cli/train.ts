@@ -105,7 +105,7 @@ export async function trainCommand(argv: string[], io: CliIO): Promise<number> {
     net.eval();
     const spec = net.toSpec();
     const { backendsOption } = await import('./export.js');
-    await exportArtifact(net, spec.inputs.map((i) => ({ shape: ['N', ...i.shape], name: i.name })), values.export, { exampleBatch: solver.batchSize, ...backendsOption(values.backends) });
+    await exportArtifact(net, spec.inputs.map((i) => ({ shape: ['N', ...i.shape], name: i.name })), values.export, { name: spec.name ?? 'net', exampleBatch: solver.batchSize, ...backendsOption(values.backends) });
     io.out(`exported ${values.export}`);
   }
   for (const d of [train, test]) (d as { close?: () => void } | undefined)?.close?.();
