@@ -52,7 +52,7 @@ async function findGpu(): Promise<GPU | null> {
  * none is found (Node without a GPU or without the `webgpu` package, a browser without WebGPU).
  */
 export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
-  if (current && !options.device && !options.limits) return current.info;
+  if (current && !current.device.runtime.lost && !options.device && !options.limits) return current.info;
   let device = options.device;
   let adapterName = 'provided device';
   let features: string[] = [];

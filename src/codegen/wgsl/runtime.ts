@@ -60,6 +60,8 @@ export class GpuRuntime {
   recording = 0;
   private tail: Promise<void> | null = null;
   private failure: unknown = null;
+  /** Set when the GPUDevice is lost; initWebGPU() then acquires a new one. */
+  lost = false;
   readonly stats: RuntimeStats = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, readbacks: 0 };
 
   constructor(
@@ -73,6 +75,7 @@ export class GpuRuntime {
       this.failure ??= new KilnError(`webgpu: the GPU reported an error: ${error?.message ?? String(error)}`);
     });
     void device.lost?.then((info) => {
+      this.lost = true;
       this.failure ??= new KilnError(`webgpu: the GPU device was lost (${info.reason}: ${info.message}); call initWebGPU() again`);
     });
   }
