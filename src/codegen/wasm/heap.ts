@@ -47,6 +47,28 @@ export interface HeapStats {
   readonly reusedAllocations: number;
 }
 
+/**
+ * V8 does not see the wasm heap, so with a small JS heap it rarely collects, and the finalizers that
+ * free the buffers of dropped tensors would run far too late. In Node we ask for a collection every
+ * GC_EVERY_BYTES of allocation; the finalizers then run at the next turn of the event loop (between
+ * batches of an async training loop). Synchronous loops still need dispose() or tidy().
+ */
+const GC_EVERY_BYTES = 256 * 1024 * 1024;
+const requestGc: (() => void) | null = (() => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => any } }).process;
+  const v8 = proc?.getBuiltinModule?.('node:v8');
+  const vm = proc?.getBuiltinModule?.('node:vm');
+  if (!v8 || !vm) return null;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  }
+})();
+
 export class Heap {
   readonly memory: WebAssembly.Memory;
   private top = RESERVED;
@@ -57,6 +79,8 @@ export class Heap {
   private fresh = 0;
   private reused = 0;
   private u8View: Uint8Array;
+  /** Bytes handed out since the last GC request (see requestGc). */
+  private allocatedSinceGc = 0;
   private readonly registry = new FinalizationRegistry<{ ptr: number; block: number }>((held) => this.release(held.ptr, held.block));
 
   constructor(opts: { initialPages?: number; maximumPages?: number; shared?: boolean } = {}) {
@@ -120,6 +144,11 @@ export class Heap {
 
   /** A buffer owning a fresh block; freed by dispose or when the object is garbage collected. */
   buffer(dtype: DType, shape: Shape, bytes: number): WasmBuffer {
+    this.allocatedSinceGc += bytes;
+    if (this.allocatedSinceGc > Math.max(GC_EVERY_BYTES, this.live / 2)) {
+      this.allocatedSinceGc = 0;
+      requestGc?.();
+    }
     const [ptr, block] = this.alloc(bytes);
     const b: WasmBuffer = { dtype, shape, ptr, block, owned: true };
     if (block) this.registry.register(b, { ptr, block }, b);

@@ -11,6 +11,7 @@ import { eq, astype } from '../ops/elementwise.js';
 import { sumAxes } from '../ops/nn_internal.js';
 import { Module, functionalCall, StateDict } from '../nn/module.js';
 import { withRng } from '../nn/rng.js';
+import { flatten } from '../pytree.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
 import { ProgressBar } from './progress.js';
@@ -58,6 +59,12 @@ function countCorrect(output: Tensor, target: Tensor): Tensor {
   if (output.ndim !== 2) return scalarTensor(0, 'int32', output.device);
   const pred = bind1('argmax', [output], { axis: 1 });
   return sumAxes('accuracy', astype(eq(pred, astype(target, 'int32')), 'int32'));
+}
+
+/** Disposes the tensors of `previous` that do not reappear in `next`. */
+function disposeReplaced(previous: unknown, next: unknown): void {
+  const keep = new Set(flatten(next).leaves);
+  for (const t of flatten(previous).leaves) if (!keep.has(t)) t.dispose();
 }
 
 export class Trainer {
@@ -111,7 +118,10 @@ export class Trainer {
       const compiled = this.compiled;
       const out = noGrad(() => compiled(params, buffers, this.optState!, x, y, scalarTensor(opt.lr, 'float32', x.device), key));
       for (const [name, p] of Object.entries(params)) p._assign(out.params[name]);
-      this.model._swapTensors(out.buffers);
+      // The step returned fresh buffers and optimizer state: free the previous ones now rather
+      // than waiting for the garbage collector (device memory is invisible to it).
+      disposeReplaced(this.model._swapTensors(out.buffers), out.buffers);
+      disposeReplaced(this.optState, out.optState);
       this.optState = out.optState;
       loss = out.loss;
       correct = out.correct;
@@ -140,6 +150,8 @@ export class Trainer {
         if (this.accuracy) correct += Number(countCorrect(out, y).item());
       });
       count += x.shape[0];
+      x.dispose();
+      y.dispose();
     }
     this.model.train();
     return { loss: lossSum / Math.max(1, count), accuracy: correct / Math.max(1, count), count };
@@ -170,6 +182,8 @@ export class Trainer {
       const t0 = performance.now();
       for await (const [x, y] of loader as AsyncIterable<Batch>) {
         const r = this.trainStep(x, y);
+        x.dispose();
+        y.dispose();
         lossSum += r.loss * r.count;
         correct += r.correct;
         count += r.count;
