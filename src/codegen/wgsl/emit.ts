@@ -16,7 +16,7 @@
 // their inputs from one packed u32 buffer that the runtime fills with copyBufferToBuffer.
 import type { Expr, Kernel, Stmt } from '../kernel.js';
 import { exprChildren } from '../kernel.js';
-import { ixVars } from '../kernel_index.js';
+import { ixCoeff, ixVars } from '../kernel_index.js';
 import { KilnError } from '../../ir/error.js';
 import { ShaderWriter, declareBuffers, varName } from './expr.js';
 import type { BufferPlace } from './expr.js';
@@ -312,6 +312,23 @@ interface Tile {
   TK: number;
 }
 
+/** Whether the first buffer load in `e` steps by one element when loop variable `v` does. */
+function unitStride(e: Expr, v: string): boolean {
+  const seen = new Set<Expr>();
+  const find = (x: Expr): Expr | null => {
+    if (seen.has(x)) return null;
+    seen.add(x);
+    if (x.op === 'load') return x;
+    for (const c of exprChildren(x)) {
+      const hit = find(c);
+      if (hit) return hit;
+    }
+    return null;
+  };
+  const load = find(e);
+  return load !== null && load.op === 'load' && ixCoeff(load.index, v) === 1;
+}
+
 /** Tile shapes, all 256 invocations; picked by the output's extents. */
 function chooseTile(M: number, N: number): Tile {
   if (M >= 64 && N >= 64) return { TM: 64, TN: 64, RM: 4, RN: 4, TK: 16 };
@@ -343,26 +360,32 @@ function writeContract(w: ShaderWriter, c: Extract<Stmt, { op: 'contract' }>, li
   for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) w.line(`var ${cell(i, j)}: ${T} = ${zero};`);
   w.open(`for (var k0: i32 = 0i; k0 < ${K}i; k0 += ${TK}i)`);
   // Stage the lhs tile [TM][TK] and the rhs tile [TK][TN]; out-of-range elements are zero.
-  const stage = (target: string, count: number, inner: number, rowVar: string, rowBase: string, rowLimit: number, colVar: string, colBase: string, colLimit: number, value: () => string) => {
+  // Stage the lhs tile [TM][TK] and the rhs tile [TK][TN]; out-of-range elements are zero. Neighbouring
+  // invocations walk the dimension that is contiguous in memory (coalesced loads on a GPU).
+  const stage = (target: string, rows: number, cols: number, rowVar: string, rowBase: string, rowLimit: number, colVar: string, colBase: string, colLimit: number, rowFastest: boolean, value: () => string) => {
     const e = w.fresh('e');
-    w.open(`for (var ${e}: i32 = i32(lid); ${e} < ${count}i; ${e} += ${threads}i)`);
-    w.line(`let ${rowVar} = ${rowBase} + ${e} / ${inner}i;`);
-    w.line(`let ${colVar} = ${colBase} + ${e} % ${inner}i;`);
+    w.open(`for (var ${e}: i32 = i32(lid); ${e} < ${rows * cols}i; ${e} += ${threads}i)`);
+    const [r, c] = rowFastest ? [`${e} % ${rows}i`, `${e} / ${rows}i`] : [`${e} / ${cols}i`, `${e} % ${cols}i`];
+    w.line(`let tr = ${r};`);
+    w.line(`let tc = ${c};`);
+    w.line(`let ${rowVar} = ${rowBase} + tr;`);
+    w.line(`let ${colVar} = ${colBase} + tc;`);
     w.line(`var x: ${T} = ${zero};`);
     w.open(`if (${rowVar} < ${rowLimit}i && ${colVar} < ${colLimit}i)`);
     w.line(`x = ${value()};`);
     w.close();
-    w.line(`${target}[${e}] = x;`);
+    w.line(`${target}[tr * ${cols}i + tc] = x;`);
     w.close();
   };
   const asT = (x: string) => (dtype === 'bool' ? `i32(${x})` : x);
-  stage('tA', TM * TK, TK, v.m, `tm * ${TM}i`, M, v.k, 'k0', K, () => asT(w.expr(c.lhs)));
-  stage('tB', TK * TN, TN, v.k, 'k0', K, v.n, `tn * ${TN}i`, N, () => asT(w.expr(c.rhs)));
+  const along = (e: Expr, fast: string, slow: string) => unitStride(e, fast) && !unitStride(e, slow);
+  stage('tA', TM, TK, v.m, `tm * ${TM}i`, M, v.k, 'k0', K, along(c.lhs, c.vars.m, c.vars.k), () => asT(w.expr(c.lhs)));
+  stage('tB', TK, TN, v.k, 'k0', K, v.n, `tn * ${TN}i`, N, along(c.rhs, c.vars.k, c.vars.n), () => asT(w.expr(c.rhs)));
   w.line('workgroupBarrier();');
   w.open(`for (var kk: i32 = 0i; kk < ${TK}i; kk++)`);
-  for (let i = 0; i < RM; i++) w.line(`let a${i} = tA[(ty + ${i * (TM / RM)}i) * ${TK}i + kk];`);
-  for (let j = 0; j < RN; j++) w.line(`let b${j} = tB[kk * ${TN}i + tx + ${j * (TN / RN)}i];`);
-  for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) w.line(`${cell(i, j)} = ${cell(i, j)} + a${i} * b${j};`);
+  for (let i = 0; i < RM; i++) w.line(`let ra${i} = tA[(ty + ${i * (TM / RM)}i) * ${TK}i + kk];`);
+  for (let j = 0; j < RN; j++) w.line(`let rb${j} = tB[kk * ${TN}i + tx + ${j * (TN / RN)}i];`);
+  for (let i = 0; i < RM; i++) for (let j = 0; j < RN; j++) w.line(`${cell(i, j)} = ${cell(i, j)} + ra${i} * rb${j};`);
   w.close();
   w.line('workgroupBarrier();');
   w.close();
