@@ -202,7 +202,8 @@ class Builder {
     if (cs.length === 0) return then();
     if (cs.some((c) => {
       const [lo, hi] = ixRange(c.index, this.ranges);
-      return hi < c.lo || lo > c.hi;
+      // c.hi < c.lo: an empty range (padding an empty axis); emitters test `index - lo <=u hi - lo`, true for it.
+      return c.hi < c.lo || hi < c.lo || lo > c.hi;
     })) return otherwise;
     return { op: 'guard', dtype, conds: cs, then: then(), else: otherwise };
   }
