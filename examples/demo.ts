@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     'test-limit': { type: 'string' },
     'eager-steps': { type: 'string', default: '5' },
     out: { type: 'string', default: 'out/fashion-cnn.safetensors' },
+    width: { type: 'string', default: '16' },
   },
 });
 
@@ -27,11 +28,16 @@ manualSeed(0);
 
 /** conv-bn-relu-pool ×2, then a linear classifier: 28×28 → 14×14 → 7×7. */
 class FashionCNN extends nn.Module {
-  features = new nn.Sequential(
-    new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
-  );
-  classifier = new nn.Linear(32 * 7 * 7, 10);
+  features: nn.Sequential;
+  classifier: nn.Linear;
+  constructor(width: number) {
+    super();
+    this.features = new nn.Sequential(
+      new nn.Conv2d(1, width, 3, { padding: 1 }), new nn.BatchNorm2d(width), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(width, 2 * width, 3, { padding: 1 }), new nn.BatchNorm2d(2 * width), new nn.ReLU(), new nn.MaxPool2d(2),
+    );
+    this.classifier = new nn.Linear(2 * width * 7 * 7, 10);
+  }
   forward(x: Tensor): Tensor {
     const h = this.features.call(x) as Tensor;
     return this.classifier.call(h.reshape([h.shape[0], -1]));
@@ -56,7 +62,7 @@ const test = toDataset(fm.testImages, fm.testLabels, args['test-limit'] ? Number
 const batchSize = Number(args.batch);
 console.log(`Fashion-MNIST from ${fm.root}: ${train.length} train / ${test.length} test images; device ${defaultDevice()}; batch ${batchSize}`);
 
-const model = new FashionCNN();
+const model = new FashionCNN(Number(args.width));
 const opt = new optim.Adam(model.parameters(), { lr: Number(args.lr) });
 const lossFn = (out: Tensor, y: Tensor) => crossEntropy(out, y);
 const epochs = Number(args.epochs);
@@ -83,5 +89,5 @@ const eagerMs = time(() => eagerTrainer.trainStep(xb, yb), steps);
 console.log(`training step (batch ${batchSize}): jit ${jitMs.toFixed(1)} ms, eager ${eagerMs.toFixed(1)} ms (${(eagerMs / jitMs).toFixed(2)}x)`);
 
 mkdirSync(dirname(args.out!), { recursive: true });
-save(model.stateDict(), args.out!);
+await save(model.stateDict(), args.out!);
 console.log(`saved weights to ${args.out} (${Object.keys(model.stateDict()).length} tensors); total ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -251,18 +251,27 @@ export class ModuleList extends Module {
   }
 }
 
-/** Activation modules. */
-const activation = (name: string, fn: (x: Tensor) => Tensor) =>
-  class extends Module {
-    static readonly displayName = name;
-    forward(x: Tensor): Tensor {
-      return fn(x);
-    }
-  };
-export const ReLU = activation('ReLU', relu);
-export const Tanh = activation('Tanh', tanh);
-export const Sigmoid = activation('Sigmoid', sigmoid);
-export const SiLU = activation('SiLU', silu);
+/** Activation modules (parameter-free wrappers of the functions). */
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return relu(x);
+  }
+}
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return tanh(x);
+  }
+}
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return sigmoid(x);
+  }
+}
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
