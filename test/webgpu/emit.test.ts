@@ -32,6 +32,12 @@ describe('phase modes', () => {
     expect(k.phases.map((p) => [p.mode, p.threads, p.workgroups])).toEqual([['rows', 256, 4]]);
     expect(k.phases[0].code).toContain('< 1500i; e');
   });
+  it('a few long rows split: partial sums per chunk into scratch, then one workgroup per row', () => {
+    const k = one('reduce_sum', [f32(2, 40000)], { axes: [1] });
+    expect(k.phases.map((p) => [p.mode, p.workgroups, p.scratchWords])).toEqual([['rows', 20, 20], ['rows', 2, 20]]);
+    expect(k.phases[0].bindings).toEqual([0, -1]);
+    expect(k.phases[1].bindings).toEqual([1, -1]);
+  });
   it('short rows stay one invocation per row', () => {
     expect(one('reduce_max', [f32(1000, 4)], { axes: [1] }).phases[0].mode).toBe('threads');
   });

@@ -14,7 +14,7 @@
 // Dispatches larger than maxComputeWorkgroupsPerDimension fold into a 2-D grid (the shader
 // linearizes it). Kernels binding more storage buffers than maxStorageBuffersPerShaderStage read
 // their inputs from one packed u32 buffer that the runtime fills with copyBufferToBuffer.
-import type { Expr, Kernel, Stmt } from '../kernel.js';
+import type { AccDecl, Expr, Kernel, Stmt } from '../kernel.js';
 import { exprChildren } from '../kernel.js';
 import { ixCoeff, ixVars } from '../kernel_index.js';
 import { KilnError } from '../../ir/error.js';
@@ -44,6 +44,8 @@ export interface Phase {
   readonly workgroups: number;
   readonly threads: number;
   readonly mode: 'threads' | 'rows' | 'serial' | 'contract';
+  /** A scratch buffer of this many u32 words, bound last, shared by the kernel's phases (-1 in bindings). */
+  readonly scratchWords?: number;
 }
 
 export interface GpuKernel {
@@ -160,6 +162,8 @@ function exprVars(e: Expr, into: Set<string>, seen = new Set<Expr>()): Set<strin
 }
 
 interface Written {
+  /** Words of the kernel-private scratch buffer this phase binds last (split reductions). */
+  scratchWords?: number;
   body: string[];
   workgroupVars: string[];
   threads: number;
@@ -243,6 +247,136 @@ function writeScatter(w: ShaderWriter, top: Loop, maxT: number): Written {
   return { body: w.lines, workgroupVars: [], threads, workgroups: Math.ceil(rows / threads), mode: 'threads' };
 }
 
+const isArg = (a: AccDecl): boolean => a.combine === 'argmax' || a.combine === 'argmin';
+
+/** Each invocation's partial accumulators meet pairwise in shared memory; all end with the total. */
+function treeReduce(w: ShaderWriter, accs: readonly AccDecl[], threads: number, shared: string[]): void {
+  // Ties in argmax/argmin keep the lower index, whatever order the partials cover.
+  for (const a of accs) {
+    const ty = gpuDType(w.kernel.name, a.dtype) === 'float32' ? 'f32' : 'i32';
+    shared.push(`var<workgroup> sh_${a.name}: array<${ty}, ${threads}>;`);
+    w.line(`sh_${a.name}[lid] = ${a.name};`);
+    if (isArg(a)) {
+      shared.push(`var<workgroup> sh_${a.name}_i: array<i32, ${threads}>;`);
+      w.line(`sh_${a.name}_i[lid] = ${a.name}_i;`);
+    }
+  }
+  w.line('workgroupBarrier();');
+  const step = w.fresh('s');
+  w.open(`for (var ${step}: u32 = ${threads / 2}u; ${step} > 0u; ${step} = ${step} >> 1u)`);
+  w.open(`if (lid < ${step})`);
+  for (const a of accs) {
+    const l = w.fresh('l');
+    w.line(`var ${l} = sh_${a.name}[lid];`);
+    if (isArg(a)) w.line(`var ${l}_i = sh_${a.name}_i[lid];`);
+    w.combineInto(a, l, `sh_${a.name}[lid + ${step}]`, isArg(a) ? `${l}_i` : undefined, isArg(a) ? `sh_${a.name}_i[lid + ${step}]` : undefined);
+    w.line(`sh_${a.name}[lid] = ${l};`);
+    if (isArg(a)) w.line(`sh_${a.name}_i[lid] = ${l}_i;`);
+  }
+  w.close();
+  w.line('workgroupBarrier();');
+  w.close();
+  for (const a of accs) {
+    w.line(`${a.name} = sh_${a.name}[0];`);
+    if (isArg(a)) w.line(`${a.name}_i = sh_${a.name}_i[0];`);
+  }
+  w.line('workgroupBarrier();');
+}
+
+// ---- split reductions ----------------------------------------------------------------------------
+
+/** Elements one workgroup of a split reduction folds, roughly. */
+const SPLIT_CHUNK = 4096;
+
+interface Split {
+  /** Rows (iterations of the parallel nest; 1 without one) and the nest itself. */
+  rows: number;
+  nest: Loop[];
+  inits: Stmt[];
+  loop: Loop;
+  rest: Stmt[];
+  accs: string[];
+  /** Workgroups per row in the partial phase. */
+  groups: number;
+}
+
+/**
+ * A few rows, each reducing a long loop, would leave most of a GPU idle with one workgroup per row.
+ * Such a kernel runs as two dispatches: `groups` workgroups per row fold a chunk each into a scratch
+ * buffer, then one workgroup per row combines the partials and runs the rest of the row.
+ * Only for rows of the form [init..., one reduction loop, statements without another reduction].
+ */
+function splitOf(stmts: readonly Stmt[]): Split | null {
+  let nest: Loop[] = [];
+  let inner: readonly Stmt[] = stmts;
+  if (stmts.length === 1 && independent(stmts[0])) ({ nest, inner } = parallelNest(stmts[0] as Loop));
+  const rows = nest.reduce((p, l) => p * l.extent, 1);
+  const at = inner.findIndex((s) => s.op !== 'init');
+  const loop = inner[at];
+  if (rows > 16 || at < 0 || !loop || !distributable(loop)) return null;
+  const accs = reducedAccs(loop);
+  const extent = perfectNest(loop).extent;
+  const rest = inner.slice(at + 1);
+  if (!accs.length || extent < 8 * SPLIT_CHUNK || rest.some((s) => reducedAccs(s).length > 0 || s.op === 'init')) return null;
+  return { rows, nest, inits: inner.slice(0, at) as Stmt[], loop, rest, accs, groups: Math.min(256, Math.ceil(extent / SPLIT_CHUNK)) };
+}
+
+function writeSplitPartial(w: ShaderWriter, sp: Split, threads: number): Written {
+  const G = sp.groups;
+  const { loops, body, extent } = perfectNest(sp.loop);
+  const chunk = Math.ceil(extent / G);
+  w.line('let wid = i32(wg.x + wg.y * nwg.x);');
+  w.declareAccs();
+  w.line(`if (wid >= ${sp.rows * G}i) { return; }`);
+  w.line(`let g = wid % ${G}i;`);
+  w.line(`let row = wid / ${G}i;`);
+  decodeVars(w, sp.nest, 'row');
+  w.serial(sp.inits);
+  const t = w.fresh('e');
+  w.open(`for (var ${t}: i32 = g * ${chunk}i + i32(lid); ${t} < min((g + 1i) * ${chunk}i, ${extent}i); ${t} += ${threads}i)`);
+  decodeVars(w, loops, t);
+  w.serial(body);
+  w.close();
+  const shared: string[] = [];
+  const accs = sp.accs.map((n) => w.acc(n));
+  treeReduce(w, accs, threads, shared);
+  // Partials as raw 32-bit words: accumulator j of (row, g) at j * rows * G + row * G + g.
+  w.open('if (lid == 0u)');
+  accs.forEach((a, j) => {
+    const at = (k: number) => `${k * sp.rows * G}i + row * ${G}i + g`;
+    w.line(`${w.scratch(at(j))} = bitcast<u32>(${a.name});`);
+    if (isArg(a)) w.line(`${w.scratch(at(accs.length + j))} = bitcast<u32>(${a.name}_i);`);
+  });
+  w.close();
+  return { body: w.lines, workgroupVars: shared, threads, workgroups: sp.rows * G, mode: 'rows' };
+}
+
+function writeSplitFinish(w: ShaderWriter, sp: Split, threads: number): Written {
+  const G = sp.groups;
+  w.line('let wid = i32(wg.x + wg.y * nwg.x);');
+  w.declareAccs();
+  w.line(`if (wid >= ${sp.rows}i) { return; }`);
+  w.line('let row = wid;');
+  decodeVars(w, sp.nest, 'row');
+  w.serial(sp.inits);
+  const accs = sp.accs.map((n) => w.acc(n));
+  const t = w.fresh('e');
+  w.open(`for (var ${t}: i32 = i32(lid); ${t} < ${G}i; ${t} += ${threads}i)`);
+  accs.forEach((a, j) => {
+    const ty = gpuDType(w.kernel.name, a.dtype) === 'float32' ? 'f32' : 'i32';
+    const at = (k: number) => `${k * sp.rows * G}i + row * ${G}i + ${t}`;
+    const v = w.fresh('p');
+    w.line(`let ${v} = bitcast<${ty}>(${w.scratch(at(j))});`);
+    if (isArg(a)) w.line(`let ${v}_i = bitcast<i32>(${w.scratch(at(accs.length + j))});`);
+    w.combineInto(a, a.name, v, isArg(a) ? `${a.name}_i` : undefined, isArg(a) ? `${v}_i` : undefined);
+  });
+  w.close();
+  const shared: string[] = [];
+  treeReduce(w, accs, threads, shared);
+  shared.push(...writeRows(w, sp.rest, threads));
+  return { body: w.lines, workgroupVars: shared, threads, workgroups: sp.rows, mode: 'rows' };
+}
+
 /** Row-level statements for one workgroup; returns the shared-memory declarations it needs. */
 function writeRows(w: ShaderWriter, stmts: readonly Stmt[], threads: number): string[] {
   const shared: string[] = [];
@@ -262,37 +396,7 @@ function writeRows(w: ShaderWriter, stmts: readonly Stmt[], threads: number): st
       // storage barrier orders the writes.
       if (!accs.length && s !== stmts[stmts.length - 1]) w.line('storageBarrier();');
       if (!accs.length) continue;
-      // Tree reduction: strided partial results meet pairwise; ties in argmax keep the lower index.
-      for (const a of accs) {
-        const ty = gpuDType(w.kernel.name, a.dtype) === 'float32' ? 'f32' : 'i32';
-        shared.push(`var<workgroup> sh_${a.name}: array<${ty}, ${threads}>;`);
-        w.line(`sh_${a.name}[lid] = ${a.name};`);
-        if (a.combine === 'argmax' || a.combine === 'argmin') {
-          shared.push(`var<workgroup> sh_${a.name}_i: array<i32, ${threads}>;`);
-          w.line(`sh_${a.name}_i[lid] = ${a.name}_i;`);
-        }
-      }
-      w.line('workgroupBarrier();');
-      const step = w.fresh('s');
-      w.open(`for (var ${step}: u32 = ${threads / 2}u; ${step} > 0u; ${step} = ${step} >> 1u)`);
-      w.open(`if (lid < ${step})`);
-      for (const a of accs) {
-        const arg = a.combine === 'argmax' || a.combine === 'argmin';
-        const l = w.fresh('l');
-        w.line(`var ${l} = sh_${a.name}[lid];`);
-        if (arg) w.line(`var ${l}_i = sh_${a.name}_i[lid];`);
-        w.combineInto(a, l, `sh_${a.name}[lid + ${step}]`, arg ? `${l}_i` : undefined, arg ? `sh_${a.name}_i[lid + ${step}]` : undefined);
-        w.line(`sh_${a.name}[lid] = ${l};`);
-        if (arg) w.line(`sh_${a.name}_i[lid] = ${l}_i;`);
-      }
-      w.close();
-      w.line('workgroupBarrier();');
-      w.close();
-      for (const a of accs) {
-        w.line(`${a.name} = sh_${a.name}[0];`);
-        if (a.combine === 'argmax' || a.combine === 'argmin') w.line(`${a.name}_i = sh_${a.name}_i[0];`);
-      }
-      w.line('workgroupBarrier();');
+      treeReduce(w, accs, threads, shared);
     } else {
       w.open('if (lid == 0u)');
       w.serial([s]);
@@ -408,8 +512,12 @@ function writeContract(w: ShaderWriter, c: Extract<Stmt, { op: 'contract' }>, li
 
 // ---- shaders -----------------------------------------------------------------------------------
 
-function shaderText(k: Kernel, written: Written, used: ReadonlySet<number>, packed: boolean): { code: string; bindings: number[] } {
+function shaderText(k: Kernel, written: Written, used: ReadonlySet<number>, packed: boolean, scratch: boolean): { code: string; bindings: number[] } {
   const { decls, bindings } = declareBuffers(k, used, packed);
+  if (scratch) {
+    decls.push(`@group(0) @binding(${decls.length}) var<storage, read_write> scr: array<u32>;`);
+    bindings.push(-1);
+  }
   const body = written.body.join('\n');
   const code = [
     // No kernel name in the text: equal kernels of different programs share one cached pipeline.
@@ -426,18 +534,20 @@ function shaderText(k: Kernel, written: Written, used: ReadonlySet<number>, pack
   return { code, bindings };
 }
 
-function emitPhase(k: Kernel, stmts: Stmt[], limits: GpuLimits): Phase {
+function emitPhase(k: Kernel, write: (w: ShaderWriter) => Written, limits: GpuLimits): Phase {
   let w = new ShaderWriter(k);
-  let written = writePhase(w, stmts, limits);
-  if (w.used.size <= limits.maxStorageBuffers) {
-    const { code, bindings } = shaderText(k, written, w.used, false);
-    return { code, bindings, workgroups: written.workgroups, threads: written.threads, mode: written.mode };
+  let written = write(w);
+  const scratch = written.scratchWords;
+  const bound = w.used.size + (scratch ? 1 : 0);
+  if (bound <= limits.maxStorageBuffers) {
+    const { code, bindings } = shaderText(k, written, w.used, false, scratch !== undefined);
+    return { code, bindings, workgroups: written.workgroups, threads: written.threads, mode: written.mode, ...(scratch ? { scratchWords: scratch } : {}) };
   }
   // Too many bindings: pack every input this phase reads into one buffer.
   const inputs = [...w.used].filter((i) => k.buffers[i].role !== 'output').sort((a, b) => a - b);
-  const outputs = w.used.size - inputs.length;
+  const outputs = bound - inputs.length;
   if (outputs + 1 > limits.maxStorageBuffers) {
-    throw new KilnError(`webgpu: kernel ${k.name} writes ${outputs} outputs, more than the device's ${limits.maxStorageBuffers - 1} storage buffers per shader stage allow`);
+    throw new KilnError(`webgpu: kernel ${k.name} writes ${outputs} buffers, more than the device's ${limits.maxStorageBuffers - 1} storage buffers per shader stage allow`);
   }
   const offsets: number[] = [];
   let words = 0;
@@ -450,13 +560,25 @@ function emitPhase(k: Kernel, stmts: Stmt[], limits: GpuLimits): Phase {
     return j < 0 ? { kind: 'own' } : { kind: 'packed', offset: offsets[j] };
   };
   w = new ShaderWriter(k, place);
-  written = writePhase(w, stmts, limits);
-  const { code, bindings } = shaderText(k, written, w.used, true);
-  return { code, bindings, pack: { buffers: inputs, offsets, words }, workgroups: written.workgroups, threads: written.threads, mode: written.mode };
+  written = write(w);
+  const { code, bindings } = shaderText(k, written, w.used, true, scratch !== undefined);
+  return { code, bindings, pack: { buffers: inputs, offsets, words }, workgroups: written.workgroups, threads: written.threads, mode: written.mode, ...(scratch ? { scratchWords: scratch } : {}) };
+}
+
+function emitPhases(k: Kernel, stmts: Stmt[], limits: GpuLimits): Phase[] {
+  const sp = splitOf(stmts);
+  if (sp) {
+    const threads = Math.min(256, limits.maxThreads);
+    const words = sp.accs.reduce((n, a) => n + (isArg(k.accs.find((x) => x.name === a)!) ? 2 : 1), 0) * sp.rows * sp.groups;
+    const partial = (w: ShaderWriter) => ({ ...writeSplitPartial(w, sp, threads), scratchWords: words });
+    const finish = (w: ShaderWriter) => ({ ...writeSplitFinish(w, sp, threads), scratchWords: words });
+    return [emitPhase(k, partial, limits), emitPhase(k, finish, limits)];
+  }
+  return [emitPhase(k, (w) => writePhase(w, stmts, limits), limits)];
 }
 
 /** The WGSL shaders (in launch order) that compute kernel `k` on a device with `limits`. */
 export function emitKernel(k: Kernel, limits: GpuLimits = DEFAULT_LIMITS): GpuKernel {
   for (const b of k.buffers) gpuDType(k.name, b.dtype);
-  return { kernel: k, phases: phaseBodies(k).map((stmts) => emitPhase(k, stmts, limits)) };
+  return { kernel: k, phases: phaseBodies(k).flatMap((stmts) => emitPhases(k, stmts, limits)) };
 }

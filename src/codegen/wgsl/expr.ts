@@ -86,6 +86,11 @@ export class ShaderWriter {
     return st === 'u32' ? word : `bitcast<${st}>(${word})`;
   }
 
+  /** A word of the kernel's scratch buffer (split reductions). */
+  scratch(at: string): string {
+    return `scr[${at}]`;
+  }
+
   load(buf: number, at: string): string {
     return fromStorage(this.dtypeOf(buf), this.element(buf, at));
   }

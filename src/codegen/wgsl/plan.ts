@@ -76,8 +76,10 @@ export function recordKernel(rt: GpuRuntime, ck: CompiledKernel, inputs: readonl
   let nIn = 0;
   let nOut = 0;
   kernel.buffers.forEach((b, i) => all.push(b.role === 'input' ? inputs[nIn++] : b.role === 'const' ? ck.consts.get(i)! : outputs[nOut++]));
+  const words = Math.max(0, ...ck.gpu.phases.map((ph) => ph.scratchWords ?? 0));
+  const scratch = words ? rt.acquire(words * GPU_BYTES) : null;
   ck.gpu.phases.forEach((phase, p) => {
-    let bound = phase.bindings.map((i) => all[i]);
+    let bound = phase.bindings.map((i) => (i < 0 ? scratch! : all[i]));
     let pack: GPUBuffer | null = null;
     if (phase.pack) {
       pack = rt.acquire(phase.pack.words * GPU_BYTES);
@@ -87,6 +89,7 @@ export function recordKernel(rt: GpuRuntime, ck: CompiledKernel, inputs: readonl
     rt.dispatch(phase, ck.pipelines[p], bound);
     if (pack) rt.release(pack);
   });
+  if (scratch) rt.release(scratch);
 }
 
 // ---- plans ---------------------------------------------------------------------------------------

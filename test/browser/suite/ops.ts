@@ -112,6 +112,10 @@ add('reduce_sum', 'f32[3,4,500] axes 0,2 (rows over a loop nest)', [rand('float3
 add('argmin', 'f32[40,3,30] axis 0 (strided rows)', [ties([40, 3, 30])], { axis: 0 });
 add('reduce_sum', 'f32[5000] all (one workgroup)', [rand('float32', [5000])], { axes: [0] });
 add('reduce_max', 'f32[2,300] axis 1 (rows)', [rand('float32', [2, 300])], { axes: [1] });
+add('reduce_sum', 'f32[2,40000] axis 1 (split rows)', [rand('float32', [2, 40000])], { axes: [1] });
+add('reduce_sum', 'f32[100000] all (split)', [rand('float32', [100000])], { axes: [0] });
+add('reduce_min', 'f32[3,35000] axis 1 (split rows)', [rand('float32', [3, 35000])], { axes: [1] });
+add('reduce_max', 'i32[50000] all (split)', [rand('int32', [50000], -1000000, 1000000)], { axes: [0] });
 add('reduce_sum', 'i32[6,40] axis 1', [rand('int32', [6, 40], -100, 100)], { axes: [1] });
 add('reduce_prod', 'i32[4,9] axis 1', [rand('int32', [4, 9], -3, 3)], { axes: [1] });
 add('reduce_max', 'bool[4,5] axis 1', [rand('bool', [4, 5])], { axes: [1] });
@@ -122,6 +126,7 @@ for (const op of ['argmax', 'argmin'] as const) {
   add(op, 'f32[3,200] axis 1 (rows)', [ties([3, 200])], { axis: 1 });
   add(op, 'i32[5,8] axis 1', [rand('int32', [5, 8], -4, 4)], { axis: 1 });
   add(op, 'f32 NaN first', [hostArray('float32', [2, 4], [1, NaN, 3, NaN, 2, 2, 1, 0])], { axis: 1 });
+  add(op, 'f32[2,40000] ties (split rows)', [ties([2, 40000])], { axis: 1 });
 }
 
 // ---- movement --------------------------------------------------------------------------------------

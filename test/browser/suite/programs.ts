@@ -38,6 +38,15 @@ const gpu = () => getDevice('webgpu');
 // ---- fused programs --------------------------------------------------------------------------------
 
 test('fused', 'softmax [64,300] (row kernels)', () => checkProgram(gpu(), softmax(64, 300), 1e-4).then(() => undefined));
+test('fused', 'exp(x) and its sum over one long row (split reduction with an elementwise output)', async () => {
+  const b = new Builder();
+  const x = b.param(f32(60000), 'x');
+  const e = b.op1('exp', [x], {});
+  const s = b.op1('reduce_sum', [e], { axes: [0] });
+  const mean = b.op1('div', [s, b.constant(60000, 'float32')], {});
+  const opt = await checkProgram(gpu(), b.finish('expsum', [e, mean]), 1e-4);
+  expect(countKernels(opt) === 1, `expected one kernel, got ${countKernels(opt)}`);
+});
 test('fused', 'layer norm [33,70]', () => checkProgram(gpu(), layerNorm(33, 70), 1e-4).then(() => undefined));
 test('fused', 'MLP 16-64-64-10 (contraction epilogues)', () => checkProgram(gpu(), mlp(16, [16, 64, 64, 10]), 1e-3).then(() => undefined));
 test('fused', 'elementwise chain', () => checkProgram(gpu(), elementwiseChain(17, 40), 1e-4).then(() => undefined));
