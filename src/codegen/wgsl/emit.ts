@@ -6,7 +6,8 @@
 //             and accumulators folded in them meet in a shared-memory tree reduction (softmax,
 //             layer norm, sums, argmax); used when a row reduces over >= 32 elements, or for a
 //             whole-kernel reduction without a parallel loop;
-//   serial    one invocation (statements after a data-dependent scatter: deterministic order);
+//   split     a few long rows: chunks folded by many workgroups into scratch, then combined per row;
+//   serial    one invocation (what no other mode covers);
 //   contract  a tiled matmul: each workgroup computes a TM x TN tile of one batch, each invocation an
 //             RM x RN register block, operands staged through workgroup memory TK at a time; dot_general
 //             and conv (implicit GEMM: rhs is the im2col view) share it, the epilogue runs per element.
