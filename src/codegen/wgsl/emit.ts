@@ -7,6 +7,8 @@
 //             layer norm, sums, argmax); used when a row reduces over >= 32 elements, or for a
 //             whole-kernel reduction without a parallel loop;
 //   split     a few long rows: chunks folded by many workgroups into scratch, then combined per row;
+//   scatter   read-modify-write stores (scatter_add) without atomics, deterministic: invocations over
+//             the loop variables the index does not read, index loops serial in reference order;
 //   serial    one invocation (what no other mode covers);
 //   contract  a tiled matmul: each workgroup computes a TM x TN tile of one batch, each invocation an
 //             RM x RN register block, operands staged through workgroup memory TK at a time; dot_general
