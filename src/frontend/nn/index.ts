@@ -5,3 +5,5 @@ export { withRng } from './rng.js';
 export * as init from './init.js';
 export { SpecNet, checkNetSpec, moduleToSpec, LAYER_TYPES } from './spec.js';
 export type { NetSpec, LayerSpec } from './spec.js';
+export * from './rnn.js';
+export * from './attention.js';
