@@ -63,3 +63,61 @@ export function getDevice(name: string): Device {
 export function deviceNames(): string[] {
   return [...factories.keys()];
 }
+
+// ---- live buffer accounting (memory()) ---------------------------------------------------------------
+// Tensors report the buffers they own: a buffer counts from the moment a Tensor wraps it until
+// dispose() or until the buffer object is garbage collected (then the device's own finalizer, where it
+// holds real memory, frees it too). Bytes are logical (elements × dtype size), equal for every device.
+
+export interface DeviceMemory {
+  buffers: number;
+  bytes: number;
+}
+export interface MemoryInfo extends DeviceMemory {
+  byDevice: Record<string, DeviceMemory>;
+}
+
+const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+const liveByDevice = new Map<string, DeviceMemory>();
+const trackedBuffers = new WeakMap<DeviceBuffer, { device: string; bytes: number }>();
+const bufferFinalizer = new FinalizationRegistry<{ device: string; bytes: number }>((held) => count(held.device, -1, -held.bytes));
+
+function count(device: string, buffers: number, bytes: number): void {
+  let m = liveByDevice.get(device);
+  if (!m) liveByDevice.set(device, (m = { buffers: 0, bytes: 0 }));
+  m.buffers += buffers;
+  m.bytes += bytes;
+}
+
+/** Starts counting `b` as live on `device` (a buffer already counted is not counted twice). */
+export function trackBuffer(device: string, b: DeviceBuffer): void {
+  if (trackedBuffers.has(b)) return;
+  let n = 1;
+  for (const d of b.shape) n *= d;
+  const held = { device, bytes: n * (ELEMENT_BYTES[b.dtype] ?? 4) };
+  trackedBuffers.set(b, held);
+  bufferFinalizer.register(b, held, b);
+  count(device, 1, held.bytes);
+}
+
+/** Stops counting `b` (it was disposed). */
+export function untrackBuffer(b: DeviceBuffer): void {
+  const held = trackedBuffers.get(b);
+  if (!held) return;
+  trackedBuffers.delete(b);
+  bufferFinalizer.unregister(b);
+  count(held.device, -1, -held.bytes);
+}
+
+/** Live device buffers owned by tensors: in total and per device. */
+export function memory(): MemoryInfo {
+  const byDevice: Record<string, DeviceMemory> = {};
+  let buffers = 0;
+  let bytes = 0;
+  for (const [name, m] of liveByDevice) {
+    byDevice[name] = { buffers: m.buffers, bytes: m.bytes };
+    buffers += m.buffers;
+    bytes += m.bytes;
+  }
+  return { buffers, bytes, byDevice };
+}

@@ -4,13 +4,14 @@
 import type { Block, Op, Value } from '../ir/function.js';
 import { newValue } from '../ir/function.js';
 import type { AnyAttrs, Attrs, Primitive } from '../ir/ops.js';
-import { BINARY_OPS, UNARY_OPS, inferTypes } from '../ir/ops.js';
+import { BINARY_OPS, FLOAT_UNARY_OPS, UNARY_OPS, inferTypes } from '../ir/ops.js';
 import type { DType } from '../ir/dtype.js';
 import type { TensorType } from '../ir/shape.js';
 import { sizeOf, stridesOf, typeToString } from '../ir/shape.js';
 import { KilnError, fail } from '../ir/error.js';
 import { castScalar } from '../ir/interpret_scalar.js';
 import type { AccCombine, AccDecl, BufferDecl, Expr, Index, IndexCond, Kernel, Stmt } from './kernel.js';
+import { exprChildren } from './kernel.js';
 import { ixAdd, ixConst, ixDelinearize, ixDiv, ixLinear, ixMod, ixRange, ixScale, ixSub, ixVar } from './kernel_index.js';
 import { collapseLoops } from './kernel_collapse.js';
 
@@ -328,10 +329,11 @@ class Builder {
       if (p === 1) {
         rows.push({ op: 'store', buf: this.outBuf(i), index: rowLinear, value: this.at(v, { linear: rowLinear }) });
       } else {
-        const s: Stmt = { op: 'store', buf: this.outBuf(i), index: sLinear, value: this.at(v, { linear: sLinear }) };
+        const s: Stmt = { op: 'store', buf: this.outBuf(i), index: sLinear, value: this.at(v, { multi: sMulti }) };
         (p === 0 ? pass1 : pass2).push(s);
       }
     });
+    stashRecomputed(pass1, pass2, sLinear);
     const body: Stmt[] = [...inits, ...this.nest(red.loops, pass1, false), ...rows];
     if (pass2.length) body.push(...this.nest(red.loops, pass2, false));
     return this.nest(kept.loops, body, true);
@@ -462,6 +464,66 @@ class Builder {
     ];
     return this.nest(o.loops, body, true);
   }
+}
+
+/** Ops worth computing once rather than twice (what a second pass would otherwise recompute). */
+const EXPENSIVE = new Set<string>([...FLOAT_UNARY_OPS, 'pow', 'atan2']);
+
+function reachable(roots: readonly Expr[]): Set<Expr> {
+  const seen = new Set<Expr>();
+  const walk = (e: Expr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    exprChildren(e).forEach(walk);
+  };
+  roots.forEach(walk);
+  return seen;
+}
+
+function replaceNode(root: Expr, from: Expr, to: Expr, memo = new Map<Expr, Expr>()): Expr {
+  if (root === from) return to;
+  const hit = memo.get(root);
+  if (hit) return hit;
+  const r = (e: Expr) => replaceNode(e, from, to, memo);
+  let out: Expr;
+  switch (root.op) {
+    case 'unary': out = { ...root, x: r(root.x) }; break;
+    case 'cast': out = { ...root, x: r(root.x) }; break;
+    case 'binary': out = { ...root, a: r(root.a), b: r(root.b) }; break;
+    case 'select': out = { ...root, pred: r(root.pred), a: r(root.a), b: r(root.b) }; break;
+    case 'guard': out = { ...root, then: r(root.then), else: r(root.else) }; break;
+    default: out = root;
+  }
+  memo.set(root, out);
+  return out;
+}
+
+/**
+ * A two-pass reduce kernel recomputes pass-1 values in pass 2 (softmax: exp(x - max) feeds the sum
+ * and the division). When such a value is expensive and has the output's dtype, pass 1 stores it
+ * into the output and pass 2 reads it back instead (one more write, one exp fewer per element).
+ */
+function stashRecomputed(pass1: Stmt[], pass2: Stmt[], sLinear: Index): void {
+  const firstPass = reachable(pass1.flatMap((s) => (s.op === 'update' || s.op === 'store' ? [s.value] : [])));
+  pass2.forEach((s, i) => {
+    if (s.op !== 'store') return;
+    const out = s.value.dtype;
+    let found: Expr | null = null;
+    const costly = (e: Expr) => [...reachable([e])].some((n) => (n.op === 'unary' || n.op === 'binary') && EXPENSIVE.has(n.fn));
+    const search = (e: Expr): void => {
+      if (found) return;
+      if (firstPass.has(e) && e.dtype === out && e.op !== 'load' && costly(e)) {
+        found = e;
+        return;
+      }
+      exprChildren(e).forEach(search);
+    };
+    search(s.value);
+    if (!found) return;
+    const stashed: Expr = found;
+    pass1.push({ op: 'store', buf: s.buf, index: sLinear, value: stashed });
+    pass2[i] = { ...s, value: replaceNode(s.value, stashed, { op: 'load', dtype: out, buf: s.buf, index: sLinear }) };
+  });
 }
 
 function ixToKey(ix: Index): string {

@@ -106,11 +106,12 @@ describe('kernel descriptions', () => {
         for i0 in 0..8 parallel {
           init a0
           for r1 in 0..16 {
-            t0 = in0[i0]
-            a0 sum= exp(sub(in1[16*i0 + r1], t0))
+            t0 = exp(sub(in1[16*i0 + r1], in0[i0]))
+            a0 sum= t0
+            out0[16*i0 + r1] = t0
           }
           for r1 in 0..16 {
-            out0[16*i0 + r1] = div(exp(sub(in1[16*i0 + r1], t0)), a0)
+            out0[16*i0 + r1] = div(out0[16*i0 + r1], a0)
           }
         }
       }"

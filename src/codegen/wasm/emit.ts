@@ -49,6 +49,8 @@ export class KernelEmitter {
   /** The variable of the innermost loop being emitted (index parts without it are hoisted). */
   inner: string | null = null;
   readonly scratch: number;
+  /** The kernel's statements after emission-level rewrites. */
+  private readonly stmts: readonly Stmt[];
   readonly start: number;
   readonly end: number;
 
@@ -61,7 +63,8 @@ export class KernelEmitter {
     this.scratch = k.buffers.length;
     this.start = k.buffers.length + 1;
     this.end = k.buffers.length + 2;
-    for (const s of k.body) this.countStmt(s);
+    this.stmts = reciprocalDivisions(k.body);
+    for (const s of this.stmts) this.countStmt(s);
     for (const a of k.accs) {
       const t = family(a.dtype) === 'float' ? binaryen.f32 : I32;
       this.accs.set(a.name, { decl: a, value: this.f.local(t), at: this.f.local(I32) });
@@ -77,8 +80,9 @@ export class KernelEmitter {
 
   emit(name: string): void {
     const { m, f } = this;
-    for (const s of this.k.body) this.stmt(s, true);
-    const body = f.top.length === 0 ? m.nop() : m.block(null, f.top);
+    for (const s of this.stmts) this.stmt(s, true);
+    const all = [...f.prologue, ...f.top];
+    const body = all.length === 0 ? m.nop() : m.block(null, all);
     m.addFunction(name, binaryen.createType([...f.params]), binaryen.none, f.vars, body);
   }
 
@@ -621,6 +625,59 @@ export class KernelEmitter {
     }
     return a();
   }
+}
+
+/** Loop variables an expression reads (through its indices). */
+function varsOf(e: Expr, memo: Map<Expr, Set<string>>): Set<string> {
+  let d = memo.get(e);
+  if (d) return d;
+  d = new Set<string>();
+  if (e.op === 'load' || e.op === 'index') ixVars(e.index, d);
+  if (e.op === 'threefry') ixVars(e.counter, d);
+  if (e.op === 'guard') for (const c of e.conds) ixVars(c.index, d);
+  for (const c of exprChildren(e)) for (const x of varsOf(c, memo)) d.add(x);
+  memo.set(e, d);
+  return d;
+}
+
+/**
+ * In innermost loops, a float division by something the loop does not change becomes a multiply by
+ * its reciprocal, computed once before the loop (softmax's normalization, x / n means). This rounds
+ * twice, so results may differ from true division by an ulp.
+ */
+function reciprocalDivisions(stmts: readonly Stmt[]): Stmt[] {
+  const vars = new Map<Expr, Set<string>>();
+  const inLoop = (body: readonly Stmt[], v: string): Stmt[] => {
+    const memo = new Map<Expr, Expr>();
+    const rw = (e: Expr): Expr => {
+      const hit = memo.get(e);
+      if (hit) return hit;
+      let out: Expr;
+      switch (e.op) {
+        case 'binary': {
+          const a = rw(e.a);
+          const b = rw(e.b);
+          if (e.fn === 'div' && e.dtype === 'float32' && !varsOf(e.b, vars).has(v) && e.b.op !== 'const') {
+            const one: Expr = { op: 'const', dtype: 'float32', value: 1 };
+            out = { op: 'binary', dtype: 'float32', fn: 'mul', a, b: { op: 'binary', dtype: 'float32', fn: 'div', a: one, b } };
+          } else out = a === e.a && b === e.b ? e : { ...e, a, b };
+          break;
+        }
+        case 'unary': case 'cast': { const x = rw(e.x); out = x === e.x ? e : { ...e, x }; break; }
+        case 'select': out = { ...e, pred: rw(e.pred), a: rw(e.a), b: rw(e.b) }; break;
+        default: out = e; // guards and loads keep their subtrees (only taken branches are evaluated)
+      }
+      memo.set(e, out);
+      return out;
+    };
+    return body.map((b) => (b.op === 'store' ? { ...b, value: rw(b.value) } : b.op === 'update' ? { ...b, value: rw(b.value) } : b));
+  };
+  const walk = (ss: readonly Stmt[]): Stmt[] => ss.map((s) => {
+    if (s.op !== 'loop') return s;
+    const innermost = s.body.every((b) => b.op !== 'loop' && b.op !== 'contract');
+    return { ...s, body: innermost ? inLoop(s.body, s.var) : walk(s.body) };
+  });
+  return walk(stmts);
 }
 
 function termUses(a: import('../kernel.js').IndexAtom, v: string): boolean {

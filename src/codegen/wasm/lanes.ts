@@ -6,6 +6,12 @@ import binaryen from './binaryen.js';
 import type { E, Module } from './binaryen.js';
 import type { Helpers } from './math_helpers.js';
 
+/** Code generation switches, for A/B measurements (bench/) and tests; the defaults are the tuned ones. */
+export const tuning = {
+  /** Vector constants from a per-function pool of locals instead of inline v128.const. */
+  constPool: true,
+};
+
 /** A reusable value: each call makes a fresh read of the local holding it. */
 export type Get = () => E;
 
@@ -55,6 +61,25 @@ export class FnBuilder {
     return this.m.block(null, all, value === undefined ? binaryen.none : type);
   }
 
+  /**
+   * A v128 constant (4 lanes of the same 32 bits) held in a local set at function entry. Inline
+   * v128 constants in a loop cost V8 several instructions per use; a local loaded from an opaque
+   * source (a mutable global that is always 0) stays in a register or a stack slot instead.
+   */
+  vconst(bits: number): E {
+    let l = this.pool.get(bits);
+    if (l === undefined) {
+      l = this.local(binaryen.v128);
+      const zero = this.helpers.use('kiln_zero', (m, name) => m.addGlobal(name, binaryen.i32, true, m.i32.const(0)));
+      this.prologue.push(this.m.local.set(l, this.m.i32x4.splat(this.m.i32.add(this.m.global.get(zero, binaryen.i32), this.m.i32.const(bits | 0)))));
+      this.pool.set(bits, l);
+    }
+    return this.m.local.get(l, binaryen.v128);
+  }
+  private readonly pool = new Map<number, number>();
+  /** Statements that run at function entry (the constant pool). */
+  readonly prologue: E[] = [];
+
   label(prefix: string): string {
     return `${prefix}${this.labels++}`;
   }
@@ -81,6 +106,7 @@ export class Lanes {
 
   // ---- float ---------------------------------------------------------------------------------------
   fc(v: number): E {
+    if (this.vec && tuning.constPool) return this.f.vconst(new Int32Array(new Float32Array([v]).buffer)[0]);
     const c = this.m.f32.const(v);
     return this.vec ? this.m.f32x4.splat(c) : c;
   }
@@ -113,6 +139,7 @@ export class Lanes {
 
   // ---- int32 ---------------------------------------------------------------------------------------
   ic(v: number): E {
+    if (this.vec && tuning.constPool) return this.f.vconst(v | 0);
     const c = this.m.i32.const(v | 0);
     return this.vec ? this.m.i32x4.splat(c) : c;
   }
