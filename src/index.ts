@@ -44,3 +44,7 @@ export { initWebGPU, webgpuDevice } from './codegen/wgsl/init.js';
 export type { WebGPUOptions, WebGPUInfo } from './codegen/wgsl/init.js';
 export { solve, checkSolverSpec, lrAt } from './frontend/train/solver.js';
 export type { SolverSpec, LrPolicy, OptimizerSpec, SolveOptions, SolveResult } from './frontend/train/solver.js';
+export { benchmark } from './frontend/bench.js';
+export type { BenchmarkOptions, BenchmarkResult, ModeTiming, JitTiming } from './frontend/bench.js';
+export { toDot, vizHtml, fusionViews, profileKernels, reportHtml, parseJsonl } from './frontend/viz/index.js';
+export type { VizHtmlOptions, FusionViews, ProfileResult, KernelProfile, Run as LogRun } from './frontend/viz/index.js';

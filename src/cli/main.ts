@@ -32,6 +32,21 @@ const COMMANDS: Record<string, Command> = {
     usage: async () => (await import('./train.js')).TRAIN_USAGE,
     run: async (a, io) => (await import('./train.js')).trainCommand(a, io),
   },
+  bench: {
+    summary: 'time a function eagerly and under jit (kernels, bytes, compile time)',
+    usage: async () => (await import('./bench.js')).BENCH_USAGE,
+    run: async (a, io) => (await import('./bench.js')).benchCommand(a, io),
+  },
+  viz: {
+    summary: "a function's IR before and after fusion as an HTML graph",
+    usage: async () => (await import('./viz.js')).VIZ_USAGE,
+    run: async (a, io) => (await import('./viz.js')).vizCommand(a, io),
+  },
+  report: {
+    summary: 'training dashboard (loss/accuracy/lr curves) from jsonlLogger logs',
+    usage: async () => (await import('./report.js')).REPORT_USAGE,
+    run: async (a, io) => (await import('./report.js')).reportCommand(a, io),
+  },
   convert: {
     summary: 'pack IDX or CSV data into a streamable shard file',
     usage: async () => (await import('./convert.js')).CONVERT_USAGE,
