@@ -375,32 +375,45 @@ export class KernelEmitter {
   private vectorLoop(s: LoopStmt, v: number, hi0: E): void {
     const { m, f, V } = this;
     const hi = f.let(hi0, I32);
-    const vecAcc = new Map<string, number>();
-    for (const b of s.body) {
-      if (b.op !== 'update' || vecAcc.has(b.acc)) continue;
-      const a = this.accs.get(b.acc)!;
-      const l = f.local(binaryen.v128);
-      const id = combineIdentity(a.decl.combine, a.decl.dtype);
-      f.push(m.local.set(l, family(a.decl.dtype) === 'float' ? V.fc(id) : V.ic(id)));
-      vecAcc.set(b.acc, l);
-    }
-    const brk = f.label('vdone');
-    const top = f.label('vloop');
-    const inner = this.scoped(() => f.block(() => this.body(s.body, V, vecAcc)));
-    f.push(m.block(brk, [m.loop(top, m.block(null, [
-      m.br(brk, m.i32.gt_s(m.i32.add(m.local.get(v, I32), m.i32.const(4)), hi())),
-      inner,
+    const names = [...new Set(s.body.flatMap((b) => (b.op === 'update' ? [b.acc] : [])))];
+    // Reductions keep two vector accumulators (8 lanes per iteration) so that consecutive adds do
+    // not wait on each other; plain loops run 4 lanes per iteration.
+    const sets = names.length ? 2 : 1;
+    const accSets = Array.from({ length: sets }, () => {
+      const set = new Map<string, number>();
+      for (const name of names) {
+        const a = this.accs.get(name)!;
+        const l = f.local(binaryen.v128);
+        const id = combineIdentity(a.decl.combine, a.decl.dtype);
+        f.push(m.local.set(l, family(a.decl.dtype) === 'float' ? V.fc(id) : V.ic(id)));
+        set.set(name, l);
+      }
+      return set;
+    });
+    const step = (set: Map<string, number>) => [
+      this.scoped(() => f.block(() => this.body(s.body, V, set))),
       m.local.set(v, m.i32.add(m.local.get(v, I32), m.i32.const(4))),
-      m.br(top),
-    ]))]));
-    // Fold the lanes of each vector accumulator into the scalar one, then finish with scalars.
-    for (const [name, l] of vecAcc) {
+    ];
+    const loop = (width: number, body: E[]) => {
+      const brk = f.label('vdone');
+      const top = f.label('vloop');
+      f.push(m.block(brk, [m.loop(top, m.block(null, [
+        m.br(brk, m.i32.gt_s(m.i32.add(m.local.get(v, I32), m.i32.const(width)), hi())),
+        ...body,
+        m.br(top),
+      ]))]));
+    };
+    if (sets === 2) loop(8, [...step(accSets[0]), ...step(accSets[1])]);
+    loop(4, step(accSets[0]));
+    // Fold the vector accumulators lane by lane into the scalar one, then finish with scalars.
+    for (const name of names) {
       const a = this.accs.get(name)!;
       const fam = family(a.decl.dtype);
       const T = fam === 'float' ? binaryen.f32 : I32;
-      const lanes = [0, 1, 2, 3].map((j) => extractLane(m, fam === 'float' ? 'float32' : 'int32', m.local.get(l, binaryen.v128), j));
       let acc = m.local.get(a.value, T);
-      for (const x of lanes) acc = combineLanes(this.S, a.decl.combine, fam, acc, x);
+      for (const set of accSets) {
+        for (let j = 0; j < 4; j++) acc = combineLanes(this.S, a.decl.combine, fam, acc, extractLane(m, fam === 'float' ? 'float32' : 'int32', m.local.get(set.get(name)!, binaryen.v128), j));
+      }
       f.push(m.local.set(a.value, acc));
     }
     this.scalarLoop(s.body, v, hi());
