@@ -6,7 +6,7 @@ import { combineIdentity } from '../kernel_build.js';
 import { KilnError } from '../../ir/error.js';
 import { binaryCode, castCode, unaryCode } from './scalar.js';
 import type { GpuDType } from './types.js';
-import { REG_TYPE, STORAGE_TYPE, fromStorage, gpuDType, literal, toStorage } from './types.js';
+import { STORAGE_TYPE, fromStorage, gpuDType, literal, toStorage } from './types.js';
 
 export const varName = (v: string): string => `v_${v}`;
 export const bufName = (i: number): string => `b${i}`;
@@ -282,4 +282,3 @@ export function declareBuffers(kernel: Kernel, used: ReadonlySet<number>, packed
   return { decls, bindings };
 }
 
-export { REG_TYPE };

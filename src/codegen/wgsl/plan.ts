@@ -14,6 +14,7 @@ import type { DeviceBuffer } from '../device.js';
 import type { Kernel } from '../kernel.js';
 import { buildKernel, primitiveBlock } from '../kernel_build.js';
 import { opReads } from '../../passes/walk.js';
+import { castScalar } from '../../ir/interpret_scalar.js';
 import { emitKernel } from './emit.js';
 import type { GpuKernel } from './emit.js';
 import type { GpuRuntime } from './runtime.js';
@@ -118,7 +119,7 @@ export function compilePlan(rt: GpuRuntime, block: Block, name: string): Plan {
         const n = sizeOf(shape);
         const data = value.length === 1 ? new Array<number>(n).fill(value[0]) : value;
         const d = gpuDType('constant', dtype);
-        return { kind: 'constant', op, buffer: rt.createWith(storageBytes(d, data.map((v) => (d === 'int32' ? castInt(v) : v)))) };
+        return { kind: 'constant', op, buffer: rt.createWith(storageBytes(d, data.map((v) => castScalar(v, d)))) };
       }
       case 'cond':
         return { kind: 'cond', op, branches: op.regions.map((r) => compilePlan(rt, r, `${name}_cond`)) };
@@ -146,8 +147,6 @@ export function compilePlan(rt: GpuRuntime, block: Block, name: string): Plan {
   }));
   return { block, steps, frees };
 }
-
-const castInt = (v: number): number => (v !== v ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v))));
 
 // ---- execution -----------------------------------------------------------------------------------
 
