@@ -104,7 +104,7 @@ export function createWebGPUDevice(rt: GpuRuntime): WebGPUDevice {
     readSync(b) {
       const g = asGpu(b);
       if (g.host) return g.host;
-      throw new KilnError(`webgpu: the values of ${typeToString(g)} live on the GPU and WebGPU cannot read synchronously: use \`await t.data()\` (dataSync, item, tolist and valueOf need the data on the host)`);
+      throw new KilnError(`webgpu: the values of ${typeToString(g)} live on the GPU and WebGPU cannot read synchronously: use \`await t.data()\` (dataSync, item, tolist and valueOf need the data on the host; inside jit, branch on tensors with cond() or whileLoop() instead of item())`);
     },
     execute(prim: Primitive, inputs: DeviceBuffer[], attrs: AnyAttrs, regions: readonly Block[]): DeviceBuffer[] {
       const { device: _placement, ...a } = attrs;
