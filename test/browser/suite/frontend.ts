@@ -180,3 +180,14 @@ test('jit', 'CNN training step (conv, max pool, cross-entropy) matches cpu-ref o
   assertClose('dense weights after 3 steps', g.v, c.v, 1e-3);
   expect(g.losses[2] < g.losses[0], `loss ${g.losses.join(' -> ')}`);
 });
+
+test('frontend', 'item() inside jit on webgpu (a guard) is a KilnError pointing to cond/whileLoop', async () => {
+  const f = jit((x: Tensor) => ((sum(x).item() as number) > 0 ? exp(x) : x));
+  let msg = '';
+  try {
+    f(on(data([3]), 'webgpu'));
+  } catch (e) {
+    msg = e instanceof KilnError ? e.message : `not a KilnError: ${e}`;
+  }
+  expect(msg.includes('cond()'), `message: ${msg}`);
+});
