@@ -48,3 +48,5 @@ export { benchmark } from './frontend/bench.js';
 export type { BenchmarkOptions, BenchmarkResult, ModeTiming, JitTiming } from './frontend/bench.js';
 export { toDot, vizHtml, fusionViews, profileKernels, reportHtml, parseJsonl } from './frontend/viz/index.js';
 export type { VizHtmlOptions, FusionViews, ProfileResult, KernelProfile, Run as LogRun } from './frontend/viz/index.js';
+export { setLog, setLogSink } from './frontend/log.js';
+export { setDebugNans } from './frontend/debug_nans.js';

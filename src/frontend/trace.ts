@@ -10,6 +10,7 @@ import '../codegen/cpu_ref.js';
 import '../codegen/wasm/device.js';
 import { Tensor } from './tensor.js';
 import { recordNode } from './autograd/tape.js';
+import { checkEagerOp, debugNansEnabled } from './debug_nans.js';
 
 /**
  * A trace interprets primitives on its own tensors (JAX's Trace). Its tensors carry `_trace === this`
@@ -84,6 +85,7 @@ function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, region
   }
   const device = getDevice(deviceName);
   const outs = device.execute(prim, inputs.map((x) => x._buf()), attrs, regions);
+  if (debugNansEnabled()) checkEagerOp(prim, device, inputs.map((x) => x._buf()), outs, attrs);
   return outs.map((b) => Tensor._fromBuffer(b, deviceName));
 }
 

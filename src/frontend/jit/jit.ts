@@ -13,6 +13,9 @@ import { Entry, ReplayMismatch, countPaths, newSegment, rootFunction, runTree, t
 import { paramNames } from './source.js';
 import { autograph } from './autograph.js';
 import { newValue } from '../../ir/function.js';
+import { getDevice } from '../../codegen/device.js';
+import { log, logEnabled } from '../log.js';
+import { checkJitOutputs, debugNansEnabled } from '../debug_nans.js';
 
 export interface JitOptions {
   /** Arguments (positions or parameter names) that are compile-time constants; tensors in them are keyed by value. */
@@ -123,6 +126,7 @@ class JitFunction {
       this.cache.delete(sig.key); // LRU: most recent last
       this.cache.set(sig.key, rec);
     } else {
+      if (logEnabled('jit')) log('jit', `cache miss: ${this.describeMiss(sig)}`);
       rec = { sig, entry: this.newEntry(device, leaves, thisArg, args) };
       this.cache.set(sig.key, rec);
       while (this.cache.size > (this.opts.maxEntries ?? 64)) this.cache.delete(this.cache.keys().next().value!);
@@ -135,10 +139,17 @@ class JitFunction {
     let result = runTree(entry, leaves);
     if (result) this.counters.hits++;
     else {
+      if (entry.root.end) log('jit', `jit(${this.name}): a guard saw a value no trace has taken yet: tracing that path`);
+      const before = this.counters.compileMs;
       this.trace(entry, thisArg, args, leaves);
-      result = runTree(entry, leaves);
+      result = runTree(entry, leaves); // compiles the new path
+      if (logEnabled('jit')) {
+        const p = this.pipeline;
+        log('jit', `jit(${this.name}): trace ${this.counters.traces}: traced, optimized and compiled in ${(this.counters.compileMs - before).toFixed(1)} ms (${this.counters.compileMs.toFixed(1)} ms in all); ${p.kernels} kernel${p.kernels === 1 ? '' : 's'}, ${p.peakBytes} bytes of intermediates`);
+      }
       if (!result) throw new KilnError(`internal: jit(${this.name}): a fresh trace does not cover its own call`);
     }
+    if (debugNansEnabled()) checkJitOutputs(this.name, getDevice(device), result.outputs.map((t) => t._buf()), () => this.target.apply(thisArg, args));
     this.disposeDonated(args, result.outputs);
     return unflatten(result.outTree, result.outputs);
   }
@@ -201,6 +212,12 @@ class JitFunction {
   }
 
   private warnStorm(): void {
+    const n = this.counters.traces;
+    // Under KILN_LOG=jit a storm is reported at 10, 20, 40, ... traces, with what changed last.
+    const k = n / STORM_TRACES;
+    if (logEnabled('jit') && Number.isInteger(k) && k >= 1 && (k & (k - 1)) === 0) {
+      log('jit', `jit(${this.name}): retrace storm: ${n} traces for ${this.cache.size} cached signatures and ${this.paths()} paths; jitted.explainMiss(...args) or the cache-miss lines above say what keeps changing`);
+    }
     if (this.warnedStorm || this.counters.traces < STORM_TRACES) return;
     this.warnedStorm = true;
     console.warn(
@@ -251,7 +268,11 @@ class JitFunction {
   }
 
   explainMiss(thisArg: unknown, args: unknown[]): string {
-    const { sig } = signatureOf(thisArg, args, this.staticArgs);
+    return this.describeMiss(signatureOf(thisArg, args, this.staticArgs).sig);
+  }
+
+  /** What differs between `sig` and the nearest cached signature (explainMiss's text). */
+  private describeMiss(sig: Signature): string {
     if (this.cache.has(sig.key)) return `jit(${this.name}): no miss: these arguments match a cached signature (a guard value seen for the first time still traces a new path)`;
     if (this.cache.size === 0) return `jit(${this.name}): nothing is cached yet; the first call traces`;
     let best: string[] | null = null;
