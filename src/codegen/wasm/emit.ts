@@ -258,19 +258,21 @@ export class KernelEmitter {
    */
   body(stmts: readonly Stmt[], L: Lanes, vecAcc?: Map<string, number>): void {
     const ready = new Map<Stmt, E>();
-    const plain = stmts.filter((b) => b.op === 'store' && !b.dynamic && !b.combine);
-    if (plain.length > 1) {
-      for (const b of plain) {
-        const v = this.expr((b as Extract<Stmt, { op: 'store' }>).value, L);
-        const get = this.f.let(v, L.vec ? binaryen.v128 : typeOf((b as Extract<Stmt, { op: 'store' }>).value.dtype));
-        ready.set(b, get());
+    const isPlain = (b: Stmt): b is Extract<Stmt, { op: 'store' }> => b.op === 'store' && !b.dynamic && !b.combine;
+    stmts.forEach((b, i) => {
+      // At the first store of a run of plain stores, compute the run's values: not earlier, since the
+      // statements before it (an accumulator's init and reduction loop) produce what the stores read.
+      if (isPlain(b) && !ready.has(b) && i + 1 < stmts.length && isPlain(stmts[i + 1])) {
+        for (let j = i; j < stmts.length && isPlain(stmts[j]); j++) {
+          const s = stmts[j] as Extract<Stmt, { op: 'store' }>;
+          const get = this.f.let(this.expr(s.value, L), L.vec ? binaryen.v128 : typeOf(s.value.dtype));
+          ready.set(s, get());
+        }
       }
-    }
-    for (const b of stmts) {
       if (b.op === 'store') this.store(b, L, ready.get(b));
       else if (b.op === 'update') this.update(b.acc, b.value, b.at, L, vecAcc);
       else this.stmt(b);
-    }
+    });
   }
 
   store(s: Extract<Stmt, { op: 'store' }>, L: Lanes, computed?: E): void {
