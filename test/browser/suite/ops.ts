@@ -6,10 +6,10 @@ import { hostArray } from '../../../src/ir/array.js';
 import type { DType } from '../../../src/ir/dtype.js';
 import { Builder } from '../../../src/ir/builder.js';
 import type { AnyAttrs, Primitive } from '../../../src/ir/ops.js';
-import { BINARY_OPS, FLOAT_UNARY_OPS, UNARY_OPS } from '../../../src/ir/ops.js';
+import { BINARY_OPS, FLOAT_UNARY_OPS, PRIMITIVES, UNARY_OPS } from '../../../src/ir/ops.js';
 import { evalPrimitive, interpret } from '../../../src/ir/interpret.js';
 import { getDevice } from '../../../src/codegen/device.js';
-import { assertClose, randomArray, rng, test } from './check.js';
+import { assertClose, expect, randomArray, rng, test } from './check.js';
 
 interface OpCase {
   name: string;
@@ -179,6 +179,11 @@ add('random_bits', 'i32[3]', [hostArray('int32', [2], [0, 0])], { shape: [3] });
 export const COVERED = new Set(cases.map((c) => c.prim));
 
 const dev = () => getDevice('webgpu');
+
+test('ops eager', 'every primitive of the op table has cases (control flow and fusion: programs.ts)', () => {
+  const missing = PRIMITIVES.filter((p) => !COVERED.has(p) && !['cond', 'while', 'scan', 'fusion'].includes(p));
+  expect(missing.length === 0, `no op cases for ${missing.join(', ')}`);
+});
 
 for (const c of cases) {
   test('ops eager', c.name, async () => {
