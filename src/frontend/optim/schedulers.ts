@@ -68,7 +68,8 @@ export class OneCycleLR extends LRScheduler {
     const { pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = this.options ?? {};
     const initial = this.maxLr / divFactor;
     const final = initial / finalDivFactor;
-    const up = Math.max(1, Math.floor(pctStart * this.totalSteps) - 1);
+    // PyTorch's phase boundary pct_start * total_steps - 1 is not rounded (total 7, pct 0.3: 1.1, not 1).
+    const up = Math.max(1, pctStart * this.totalSteps - 1);
     const cos = (from: number, to: number, frac: number) => to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, frac)))) / 2;
     return t <= up ? cos(initial, this.maxLr, t / up) : cos(this.maxLr, final, (t - up) / Math.max(1, this.totalSteps - 1 - up));
   }
