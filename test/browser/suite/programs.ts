@@ -105,6 +105,28 @@ function scanProgram(reverse: boolean): Function {
   return b.finish('rnn', res);
 }
 
+/** A scan whose body branches on its slice: a predicate read back inside every step. */
+function scanWithCond(): Function {
+  const b = new Builder();
+  const c0 = b.param(f32(3), 'c0');
+  const xs = b.param(f32(5, 3), 'xs');
+  const s = new Builder();
+  const [c, x] = [s.param(f32(3)), s.param(f32(3))];
+  const p = s.op1('gt', [s.op1('reduce_sum', [x], { axes: [0] }), s.constant(0, 'float32')], {});
+  const t = new Builder();
+  const tx = t.param(f32(3));
+  const e = new Builder();
+  const ex = e.param(f32(3));
+  const [y] = s.op('cond', [p, x], {}, [t.block([t.op1('exp', [tx], {})]), e.block([e.op1('neg', [ex], {})])]);
+  const next = s.op1('add', [c, y], {});
+  const res = b.op('scan', [c0, xs], { length: 5, numCarry: 1, reverse: false }, [s.block([next, y])]);
+  return b.finish('scan_cond', res);
+}
+
+test('control', 'scan with a cond in its body (a readback per step)', async () => {
+  const fn = scanWithCond();
+  await checkProgram(gpu(), fn, 1e-4);
+});
 test('control', 'cond, both branches (predicate read back)', async () => {
   const fn = condProgram();
   for (const p of [1, 0]) await checkProgram(gpu(), fn, 1e-4, [hostArray('bool', [], [p]), randomArray(r, 'float32', [5])]);
