@@ -285,3 +285,20 @@ export function exprChildren(e: Expr): Expr[] {
     default: return [];
   }
 }
+
+/**
+ * Rough work of one launch (innermost iterations; b*m*n*k for a contraction), for deciding whether
+ * splitting it across threads pays.
+ */
+export function estimateWork(k: Kernel): number {
+  const stmts = (ss: readonly Stmt[]): number => {
+    let n = 0;
+    for (const s of ss) {
+      if (s.op === 'loop') n += s.extent * Math.max(1, stmts(s.body));
+      else if (s.op === 'contract') n += s.extents.b * s.extents.m * s.extents.n * Math.max(1, s.extents.k);
+      else n += 1;
+    }
+    return n;
+  };
+  return stmts(k.body);
+}

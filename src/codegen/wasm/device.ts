@@ -25,32 +25,41 @@ import { planFunction } from './plan.js';
 import { PlanRunner, instantiate, kernelError } from './program.js';
 import type { KernelFn, KernelInfo, Runtime } from './program.js';
 import { family } from './emit_ops.js';
+import { ThreadPool, defaultThreads, threadsAvailable } from './threads.js';
+import { estimateWork } from '../kernel.js';
 
 export interface WasmDeviceOptions {
   /** binaryen optimize level for compiled Functions (jit). */
   readonly optimize?: number;
   /** binaryen optimize level for eager one-op kernels (compile speed matters more). */
   readonly eagerOptimize?: number;
+  /** Threads per kernel launch (default: the machine's cores, or KILN_THREADS); 1 runs on this thread only. */
+  readonly threads?: number;
 }
+
+/** Kernels with less estimated work than this run on one thread (a hand-off costs ~20-50 us). */
+const PARALLEL_WORK = 1 << 17;
 
 export interface WasmDeviceStats {
   readonly eagerKernels: number;
   readonly eagerCompileMs: number;
   readonly executables: number;
   readonly compileMs: number;
+  /** Kernel launches split across threads. */
+  readonly parallelLaunches: number;
 }
 
 export interface WasmDevice extends Device {
   readonly heap: Heap;
+  /** Threads per kernel launch (settable; 1 disables the worker pool). */
+  threads: number;
   stats(): WasmDeviceStats;
 }
 
 interface EagerKernel {
-  readonly fn: KernelFn;
+  readonly info: KernelInfo;
   readonly kernel: Kernel;
   readonly out: readonly TensorType[];
-  readonly consts: readonly WasmBuffer[];
-  readonly scratch: number;
 }
 
 /** A canonical cache key for attribute values (sorted keys; -0 and NaN spelled out). */
@@ -77,9 +86,11 @@ function usesFloat64(b: Block): boolean {
 }
 
 export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
-  const heap = new Heap();
+  // Shared memory whenever worker threads could be used, so the thread count can change later.
+  const heap = new Heap({ shared: threadsAvailable });
+  const pool = threadsAvailable ? new ThreadPool(heap, opts.threads ?? defaultThreads()) : null;
   const eager = new Map<string, EagerKernel>();
-  const counters = { eagerKernels: 0, eagerCompileMs: 0, executables: 0, compileMs: 0 };
+  const counters = { eagerKernels: 0, eagerCompileMs: 0, executables: 0, compileMs: 0, parallelLaunches: 0 };
   let scratch = { ptr: 0, block: 0, bytes: 0 };
   const rt: Runtime = {
     heap,
@@ -91,6 +102,17 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
       }
       return scratch.ptr;
     },
+    launch(k: KernelInfo, args: number[]): void {
+      if (pool && pool.threads > 1 && k.module !== undefined && k.parallel > 1 && (k.work ?? 0) >= PARALLEL_WORK) {
+        counters.parallelLaunches++;
+        pool.run(k.module, k.index!, args, k.parallel, k.scratch, (a) => k.fn(...a));
+      } else k.fn(...args);
+    },
+  };
+  /** Instantiates module bytes here and registers them with the pool (workers load them lazily). */
+  const load = (bytes: Uint8Array, count: number): { fns: KernelFn[]; module: number | undefined } => {
+    const fns = instantiate(bytes, heap.memory, count);
+    return { fns, module: pool?.register(bytes) };
   };
   const bytesOf = (t: TensorType) => sizeOf(t.shape) * BYTES_OF[t.dtype];
   const alloc = (t: TensorType): WasmBuffer => heap.buffer(t.dtype, [...t.shape], bytesOf(t));
@@ -120,23 +142,25 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     const out = inferTypes(prim, types, attrs as never);
     for (const t of [...types, ...out]) checkDType(prim, t.dtype);
     const kernel = buildKernel(prim, primitiveBlock(prim, types, attrs));
-    const mod = compileKernels([kernel], { optimize: opts.eagerOptimize ?? 1 });
-    const [fn] = instantiate(mod.bytes, heap.memory, 1);
+    const mod = compileKernels([kernel], { optimize: opts.eagerOptimize ?? 0, shared: threadsAvailable });
+    const { fns, module } = load(mod.bytes, 1);
     counters.eagerKernels++;
     counters.eagerCompileMs += mod.compileMs;
     const consts = kernel.buffers.filter((b) => b.role === 'const').map((b) => uploadValues(b.dtype, [b.size], b.data!));
-    return { fn, kernel, out, consts, scratch: mod.scratch[0] };
+    const info: KernelInfo = { fn: fns[0], scratch: mod.scratch[0], parallel: kernel.parallel, consts, module, index: 0, work: estimateWork(kernel) };
+    return { info, kernel, out };
   }
 
   function runEager(prim: Primitive, k: EagerKernel, inputs: WasmBuffer[]): WasmBuffer[] {
     const outs = k.out.map(alloc);
     const args: number[] = [];
+    const info = k.info;
     for (const b of inputs) args.push(b.ptr);
-    for (const c of k.consts) args.push(c.ptr);
+    for (const c of info.consts) args.push(c.ptr);
     for (const b of outs) args.push(b.ptr);
-    args.push(k.scratch ? rt.scratch(k.scratch) : 0, 0, k.kernel.parallel);
+    args.push(info.scratch ? rt.scratch(info.scratch) : 0, 0, info.parallel);
     try {
-      k.fn(...args);
+      rt.launch!(info, args);
     } catch (e) {
       outs.forEach((b) => heap.dispose(b));
       kernelError(prim, e);
@@ -157,10 +181,12 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     if (usesFloat64(fn.body)) return interpreted(fn);
     const t0 = performance.now();
     const plan = planFunction(fn);
-    const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 2 });
-    const fns = instantiate(mod.bytes, heap.memory, plan.kernels.length);
+    const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 0, shared: threadsAvailable });
+    const { fns, module } = load(mod.bytes, plan.kernels.length);
     const consts = plan.consts.map((c) => uploadValues(c.dtype, c.shape, c.data));
-    const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({ fn: fns[i], scratch: mod.scratch[i], parallel: k.parallel, consts: plan.kernelConsts[i].map((j) => consts[j]) }));
+    const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({
+      fn: fns[i], scratch: mod.scratch[i], parallel: k.parallel, consts: plan.kernelConsts[i].map((j) => consts[j]), module, index: i, work: estimateWork(k),
+    }));
     const runner = new PlanRunner(plan, kernels, consts, rt);
     counters.executables++;
     counters.compileMs += performance.now() - t0;
@@ -176,10 +202,13 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
         return runner.run(inputs as WasmBuffer[]);
       },
     };
-    finalizer.register(exe, runner);
+    finalizer.register(exe, { runner, module });
     return exe;
   }
-  const finalizer = new FinalizationRegistry<PlanRunner>((r) => r.release());
+  const finalizer = new FinalizationRegistry<{ runner: PlanRunner; module: number | undefined }>(({ runner, module }) => {
+    runner.release();
+    if (module !== undefined) pool?.drop(module);
+  });
 
   const device: WasmDevice = {
     name: 'wasm',
@@ -217,6 +246,13 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     compile,
     dispose(b) {
       heap.dispose(b as WasmBuffer);
+    },
+    get threads() {
+      return pool?.threads ?? 1;
+    },
+    set threads(n: number) {
+      if (pool) pool.threads = n;
+      else if (n > 1) throw new KilnError('wasm: threads are not available here (no worker_threads or SharedArrayBuffer); running on one thread');
     },
     stats: () => ({ ...counters }),
   };

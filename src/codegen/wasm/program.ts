@@ -12,6 +12,8 @@ export interface Runtime {
   readonly heap: Heap;
   /** Address of a scratch area of at least `bytes` bytes (valid until the next call). */
   scratch(bytes: number): number;
+  /** Runs a kernel (possibly split across threads); absent: a plain call on this thread. */
+  launch?(k: KernelInfo, args: number[]): void;
 }
 
 /** Instantiates module bytes against the heap's memory; returns the exported kernels k0, k1, ... */
@@ -36,6 +38,10 @@ export interface KernelInfo {
   /** Extent of the kernel's parallel loop (0: none). */
   readonly parallel: number;
   readonly consts: readonly WasmBuffer[];
+  /** For the thread pool: the module's id there, the kernel's export index, its estimated work. */
+  readonly module?: number;
+  readonly index?: number;
+  readonly work?: number;
 }
 
 const freeAll = (heap: Heap, bs: readonly WasmBuffer[]) => bs.forEach((b) => heap.dispose(b));
@@ -116,7 +122,8 @@ export class PlanRunner {
         for (const s of st.outs) args.push(out(s).ptr);
         args.push(k.scratch ? this.rt.scratch(k.scratch) : 0, 0, k.parallel);
         try {
-          k.fn(...args);
+          if (this.rt.launch) this.rt.launch(k, args);
+          else k.fn(...args);
         } catch (e) {
           kernelError(st.what, e);
         }

@@ -1,0 +1,236 @@
+// The worker pool: Node worker_threads sharing the heap's (shared) WebAssembly.Memory. Every kernel
+// takes a (start, end) range of its parallel loop, so a launch splits the range into contiguous
+// chunks: the calling thread runs the first, workers the others. Hand-off is through Atomics on a
+// small control block per worker (no message per kernel); workers instantiate each module once,
+// reading its bytes from the shared memory. Without worker_threads or SharedArrayBuffer (a browser
+// that is not cross-origin isolated) the pool is simply not used.
+import { KilnError } from '../../ir/error.js';
+import type { Heap } from './heap.js';
+
+type WorkerCtor = new (code: string, opts: { eval: true; workerData: unknown }) => { unref(): void; terminate(): Promise<number> };
+
+// Loaded once; absent in browsers (a Web Worker pool would plug in here).
+const workerThreads: { Worker: WorkerCtor } | null = await import('node:worker_threads')
+  .then((m) => m as unknown as { Worker: WorkerCtor })
+  .catch(() => null);
+
+/** Whether this environment can run kernels on several threads. */
+export const threadsAvailable = workerThreads !== null && typeof SharedArrayBuffer !== 'undefined';
+
+const os: { availableParallelism?: () => number; cpus(): unknown[] } | null = await import('node:os').catch(() => null);
+
+/** Default thread count: the machine's cores (KILN_THREADS overrides), at most 16. */
+export function defaultThreads(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_THREADS;
+  if (env && Number(env) >= 1) return Math.min(16, Math.floor(Number(env)));
+  const cores = os ? (os.availableParallelism?.() ?? os.cpus().length) : (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, Math.min(16, cores ?? 1));
+}
+
+// Control block (Int32Array) per worker.
+const JOB = 0; // sequence number of the posted job (main writes; < 0: exit)
+const READY = 1;
+const DONE = 2; // sequence number of the last finished job (worker writes)
+const ERROR = 3;
+const CMD = 4;
+const MODULE = 5;
+const A = 6; // kernel index (run) or byte address (load)
+const B = 7; // argument count (run) or byte length (load)
+const ARGS = 8;
+const MAX_ARGS = 120;
+const CMD_LOAD = 1;
+const CMD_RUN = 2;
+const CMD_DROP = 3;
+
+const WORKER_CODE = `
+const { workerData } = require('node:worker_threads');
+const { control, memory } = workerData;
+const ctl = new Int32Array(control);
+const modules = new Map();
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctl, ${JOB}, seen);
+  const job = Atomics.load(ctl, ${JOB});
+  if (job === seen) continue;
+  seen = job;
+  if (job < 0) break;
+  let err = 0;
+  try {
+    const cmd = ctl[${CMD}];
+    if (cmd === ${CMD_LOAD}) {
+      const bytes = new Uint8Array(memory.buffer, ctl[${A}], ctl[${B}]).slice();
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      modules.set(ctl[${MODULE}], inst.exports);
+    } else if (cmd === ${CMD_RUN}) {
+      const n = ctl[${B}];
+      const args = new Array(n);
+      for (let i = 0; i < n; i++) args[i] = ctl[${ARGS} + i];
+      modules.get(ctl[${MODULE}])['k' + ctl[${A}]](...args);
+    } else if (cmd === ${CMD_DROP}) {
+      modules.delete(ctl[${MODULE}]);
+    }
+  } catch (e) {
+    err = e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message) ? 2 : 1;
+  }
+  ctl[${ERROR}] = err;
+  Atomics.store(ctl, ${DONE}, seen);
+  Atomics.notify(ctl, ${DONE});
+}`;
+
+interface PoolWorker {
+  readonly worker: { unref(): void; terminate(): Promise<number> };
+  readonly ctl: Int32Array;
+  seq: number;
+  scratch: { ptr: number; block: number; bytes: number };
+}
+
+export class ThreadPool {
+  private workers: PoolWorker[] = [];
+  private readonly modules = new Map<number, Uint8Array>();
+  private nextModule = 1;
+  private wanted: number;
+
+  constructor(private readonly heap: Heap, threads: number) {
+    this.wanted = Math.max(1, Math.floor(threads));
+  }
+
+  /** Threads used per launch, the calling one included. */
+  get threads(): number {
+    return this.wanted;
+  }
+
+  set threads(n: number) {
+    const want = Math.max(1, Math.min(64, Math.floor(n)));
+    if (want < this.workers.length + 1) {
+      for (const w of this.workers.splice(want - 1)) this.stop(w);
+    }
+    this.wanted = want;
+  }
+
+  /** Registers module bytes; workers instantiate them when started (or now, if running). */
+  register(bytes: Uint8Array): number {
+    const id = this.nextModule++;
+    this.modules.set(id, bytes);
+    if (this.workers.length) this.loadInto(this.workers, id, bytes);
+    return id;
+  }
+
+  /** Forgets a module (its executable was garbage collected). */
+  drop(id: number): void {
+    if (!this.modules.delete(id)) return;
+    for (const w of this.workers) this.post(w, CMD_DROP, id, 0, 0, []);
+    this.wait(this.workers, 'drop');
+  }
+
+  /**
+   * Runs kernel `index` of module `id` over [0, extent) split across the threads. `args` ends with
+   * (scratch, start, end); each worker gets its own scratch area of `scratchBytes`.
+   */
+  run(id: number, index: number, args: number[], extent: number, scratchBytes: number, main: (args: number[]) => void): void {
+    const n = Math.min(this.wanted, extent);
+    if (n <= 1 || args.length > MAX_ARGS) return main(args);
+    this.ensureWorkers(n - 1);
+    const helpers = this.workers.slice(0, n - 1);
+    const chunk = Math.ceil(extent / n);
+    helpers.forEach((w, i) => {
+      const start = (i + 1) * chunk;
+      const end = Math.min(extent, start + chunk);
+      const a = args.slice();
+      a[a.length - 3] = scratchBytes ? this.scratchOf(w, scratchBytes) : 0;
+      a[a.length - 2] = start;
+      a[a.length - 1] = Math.max(start, end);
+      this.post(w, CMD_RUN, id, index, a.length, a);
+    });
+    const mine = args.slice();
+    mine[mine.length - 2] = 0;
+    mine[mine.length - 1] = Math.min(chunk, extent);
+    let failure: unknown = null;
+    try {
+      main(mine);
+    } catch (e) {
+      failure = e;
+    }
+    const err = this.wait(helpers, 'run');
+    if (failure) throw failure;
+    if (err === 2) throw new WebAssembly.RuntimeError('unreachable');
+    if (err) throw new KilnError('wasm: a worker thread failed while running a kernel');
+  }
+
+  private scratchOf(w: PoolWorker, bytes: number): number {
+    if (bytes > w.scratch.bytes) {
+      if (w.scratch.block) this.heap.release(w.scratch.ptr, w.scratch.block);
+      const [ptr, block] = this.heap.alloc(bytes);
+      w.scratch = { ptr, block, bytes: block };
+    }
+    return w.scratch.ptr;
+  }
+
+  private ensureWorkers(count: number): void {
+    if (!threadsAvailable || !workerThreads) throw new KilnError('wasm: threads are not available here (no worker_threads or SharedArrayBuffer)');
+    const fresh: PoolWorker[] = [];
+    while (this.workers.length < count) {
+      const ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+      const worker = new workerThreads.Worker(WORKER_CODE, { eval: true, workerData: { control: ctl.buffer, memory: this.heap.memory } });
+      worker.unref();
+      const w: PoolWorker = { worker, ctl, seq: 0, scratch: { ptr: 0, block: 0, bytes: 0 } };
+      this.workers.push(w);
+      fresh.push(w);
+    }
+    for (const w of fresh) {
+      // Workers start on their own threads, so blocking here cannot deadlock.
+      if (Atomics.wait(w.ctl, READY, 0, 30_000) === 'timed-out' && Atomics.load(w.ctl, READY) === 0) {
+        throw new KilnError('wasm: a worker thread did not start within 30 s');
+      }
+    }
+    for (const [id, bytes] of this.modules) this.loadInto(fresh, id, bytes);
+  }
+
+  /** Copies module bytes into the shared heap once and has each worker instantiate them. */
+  private loadInto(workers: PoolWorker[], id: number, bytes: Uint8Array): void {
+    if (!workers.length) return;
+    const [ptr, block] = this.heap.alloc(bytes.length);
+    try {
+      this.heap.u8.set(bytes, ptr);
+      for (const w of workers) this.post(w, CMD_LOAD, id, ptr, bytes.length, []);
+      if (this.wait(workers, 'load')) throw new KilnError('wasm: a worker thread could not instantiate a module');
+    } finally {
+      this.heap.release(ptr, block);
+    }
+  }
+
+  private post(w: PoolWorker, cmd: number, module: number, a: number, b: number, args: number[]): void {
+    const c = w.ctl;
+    c[CMD] = cmd;
+    c[MODULE] = module;
+    c[A] = a;
+    c[B] = b;
+    for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
+    w.seq++;
+    Atomics.store(c, JOB, w.seq);
+    Atomics.notify(c, JOB);
+  }
+
+  /** Waits for every worker's current job; returns the first error code (0 when all went well). */
+  private wait(workers: PoolWorker[], what: string): number {
+    let err = 0;
+    for (const w of workers) {
+      for (;;) {
+        const done = Atomics.load(w.ctl, DONE);
+        if (done === w.seq) break;
+        if (Atomics.wait(w.ctl, DONE, done, 60_000) === 'timed-out' && Atomics.load(w.ctl, DONE) !== w.seq) {
+          throw new KilnError(`wasm: a worker thread did not finish (${what}) within 60 s`);
+        }
+      }
+      err ||= w.ctl[ERROR];
+    }
+    return err;
+  }
+
+  private stop(w: PoolWorker): void {
+    Atomics.store(w.ctl, JOB, -1);
+    Atomics.notify(w.ctl, JOB);
+    if (w.scratch.block) this.heap.release(w.scratch.ptr, w.scratch.block);
+  }
+}
