@@ -109,8 +109,14 @@ export class DataLoader<T = unknown, B = T> implements Iterable<B>, AsyncIterabl
   /** Async iteration prepares batch k+1 (in a macrotask) while the consumer works on batch k. */
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
     const it = this.batchIndices();
-    const prepare = (r: IteratorResult<Int32Array>) =>
-      r.done ? null : new Promise<B>((resolve, reject) => setImmediate(() => { try { resolve(this.makeBatch(r.value)); } catch (e) { reject(e); } }));
+    const prepare = (r: IteratorResult<Int32Array>) => {
+      if (r.done) return null;
+      const p = new Promise<B>((resolve, reject) => setImmediate(() => { try { resolve(this.makeBatch(r.value)); } catch (e) { reject(e); } }));
+      // A consumer that stops early never awaits the batch prepared ahead: its failure must not become an
+      // unhandled rejection (which ends the Node process). Awaiting it still throws.
+      p.catch(() => {});
+      return p;
+    };
     let next = prepare(it.next());
     while (next) {
       const batch = await next;
