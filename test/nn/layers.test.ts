@@ -83,6 +83,7 @@ describe('convolutions and pools', () => {
     one.weight = tensor([[[[2]]], [[[-3]]]]);
     const y = tensor([[[[1, 2]], [[3, 4]]]]);
     expectClose(one.call(y), [2 * 1 - 3 * 3, 2 * 2 - 3 * 4], [1, 1, 1, 2]);
+    expect(() => new L.ConvTranspose2d(4, 3, 3, { groups: 2 })).toThrow(/ConvTranspose2d: groups 2 must divide in \(4\) and out \(3\) channels/);
   });
 
   it('MaxPool2d, AvgPool2d and AdaptiveAvgPool2d', () => {

@@ -62,6 +62,7 @@ export class ConvTranspose2d extends Module {
     super();
     const [kh, kw] = pair(kernelSize);
     const groups = options.groups ?? 1;
+    if (inChannels % groups || outChannels % groups) throw new KilnError(`ConvTranspose2d: groups ${groups} must divide in (${inChannels}) and out (${outChannels}) channels`);
     this.weight = parameter(init.kaimingUniform([inChannels, outChannels / groups, kh, kw]));
     const bound = 1 / Math.sqrt(Math.max(1, (outChannels / groups) * kh * kw));
     this.bias = options.bias === false ? null : parameter(init.uniform([outChannels], -bound, bound));
