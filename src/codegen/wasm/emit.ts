@@ -426,12 +426,16 @@ export class KernelEmitter {
     return this.canVectorize(s.body, s.var);
   }
 
-  /** Whether statements (stores and updates) can run 4 lanes at a time along variable `v`. */
-  canVectorize(body: readonly Stmt[], v: string): boolean {
+  /**
+   * Whether statements (stores and updates) can run 4 lanes at a time along variable `v`. `lanesAcc`:
+   * an accumulator that differs per lane (a contraction epilogue's), so what reads it is not invariant.
+   */
+  canVectorize(body: readonly Stmt[], v: string, lanesAcc?: string): boolean {
     const ok = (e: Expr, seen: Set<Expr>): boolean => {
       if (seen.has(e)) return true;
       seen.add(e);
-      if (!this.depsOf(e).has(v)) return true; // hoisted and splatted
+      const deps = this.depsOf(e);
+      if (!deps.has(v) && !(lanesAcc !== undefined && deps.has(`acc:${lanesAcc}`))) return true; // hoisted and splatted
       switch (e.op) {
         case 'load': if (e.dynamic || ixCoeff(e.index, v) === null) return false; break;
         case 'index': if (ixCoeff(e.index, v) === null) return false; break;

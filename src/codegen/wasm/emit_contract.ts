@@ -267,7 +267,7 @@ function microPanels(
   const kk = f.local(I32);
   const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
   const tile = () => m.i32.add(scratch(), m.i32.const(tileOffset));
-  const vecOk = E.canVectorize(s.epilogue, vars.n);
+  const vecOk = E.canVectorize(s.epilogue, vars.n, s.acc);
   forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => {
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
     f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
