@@ -1,0 +1,52 @@
+// Programs the fuzzers once found wrong, kept as IR text (parsed back with parseFunction) with what
+// was wrong and where it was fixed. Each runs through every mode of harness.ts, forward and backward.
+export interface Regression {
+  name: string;
+  /** What went wrong, and the fix. */
+  why: string;
+  ir: string;
+  /** Also check gradients (every op differentiable). */
+  grad?: boolean;
+}
+
+export const REGRESSIONS: Regression[] = [
+  {
+    name: 'pad of an empty axis',
+    why: 'wasm read out of bounds / wrote 0 instead of the pad value: a kernel guard over an empty range tested `index - lo <=u -1` (always true); kernel_build.ts guarded() now folds empty ranges to the else branch',
+    ir: `func @pad_empty(%x: f32[3,0], %y: f32[0,5]) -> (f32[4,2], f32[3,6]) {
+  %0 = pad %x {low=[0,1], high=[1,1], interior=[0,0], value=0.5} : f32[4,2]
+  %1 = pad %y {low=[2,0], high=[1,1], interior=[0,0], value=-1} : f32[3,6]
+  return %0, %1
+}`,
+    grad: true,
+  },
+  {
+    name: 'a reduction with two outputs',
+    why: 'jit on wasm stored the previous row\'s accumulator: the emitter computed all plain store values at the top of the loop body, before the init and reduction loop; wasm/emit.ts body() now computes a run of stores where it starts',
+    ir: `func @reduce_two_outputs(%x: f32[3,2,1], %w: f32[1,1]) -> (f32[1,2,1], f32[1,2,1], f32[2]) {
+  %0 = reduce_sum %x {axes=[0]} : f32[2,1]
+  %1 = reshape %0 {shape=[1,2,1]} : f32[1,2,1]
+  %2 = dot_general %1, %w {batch=[[],[]], contract=[[2],[0]]} : f32[1,2,1]
+  %3 = reshape %0 {shape=[2]} : f32[2]
+  %4 = neg %3 : f32[2]
+  return %2, %1, %4
+}`,
+    grad: true,
+  },
+  {
+    name: 'pow in a contraction epilogue',
+    why: 'jit on wasm threw "pow has no vector form": canVectorize took an expression of the contraction accumulator for loop-invariant; it now counts the epilogue accumulator as varying per lane',
+    ir: `func @matmul_pow(%a: f32[5,3], %b: f32[3,1], %e: f32[1]) -> (f32[5,1]) {
+  %0 = dot_general %a, %b {batch=[[],[]], contract=[[1],[0]]} : f32[5,1]
+  %1 = abs %0 : f32[5,1]
+  %2 = constant {dtype=f32, shape=[], value=[0.5]} : f32[]
+  %3 = broadcast %2 {dims=[], shape=[5,1]} : f32[5,1]
+  %4 = add %1, %3 : f32[5,1]
+  %5 = tanh %e : f32[1]
+  %6 = broadcast %5 {dims=[1], shape=[5,1]} : f32[5,1]
+  %7 = pow %4, %6 : f32[5,1]
+  return %7
+}`,
+    grad: true,
+  },
+];
