@@ -19,7 +19,12 @@ import { expectAllClose, expectModuleGrad, flat, rand, values } from './helpers.
  * Reference attention for one (batch, head): q [L][E], k [S][E], v [S][Ev] as nested arrays; `allowed(i, j)`
  * and `bias(i, j)` describe masks. Returns output [L][Ev] and weights [L][S].
  */
-function attendRef(q: number[][], k: number[][], v: number[][], { scale = 1 / Math.sqrt(q[0].length), allowed = (_i: number, _j: number) => true, bias = (_i: number, _j: number) => 0 } = {}) {
+interface RefMasks {
+  scale?: number;
+  allowed?: (i: number, j: number) => boolean;
+  bias?: (i: number, j: number) => number;
+}
+function attendRef(q: number[][], k: number[][], v: number[][], { scale = 1 / Math.sqrt(q[0].length), allowed = () => true, bias = () => 0 }: RefMasks = {}) {
   const weights = q.map((qi, i) => {
     const s = k.map((kj, j) => (allowed(i, j) ? qi.reduce((a, x, e) => a + x * kj[e], 0) * scale + bias(i, j) : -Infinity));
     const m = Math.max(...s);
