@@ -1,7 +1,8 @@
 // The main job: train a small CNN on Fashion-MNIST with the whole training step compiled by jit,
 // print per-epoch loss/accuracy with a progress bar, the test accuracy, the speed of the jitted
 // step against the same step run eagerly, and save the trained weights.
-//   npm run demo -- [--epochs 2] [--batch 128] [--device wasm] [--data path] [--train-limit N] [--out model.safetensors]
+//   npm run demo -- [--epochs 3] [--batch 128] [--width 8] [--hidden 64] [--lr 0.003] [--device wasm] [--data path]
+//                   [--train-limit N] [--test-limit N] [--out model.safetensors]
 import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,16 +10,17 @@ import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defau
 
 const { values: args } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '3' },
     batch: { type: 'string', default: '128' },
-    lr: { type: 'string', default: '0.002' },
+    lr: { type: 'string', default: '0.003' },
     device: { type: 'string' },
     data: { type: 'string' },
     'train-limit': { type: 'string' },
     'test-limit': { type: 'string' },
     'eager-steps': { type: 'string', default: '5' },
     out: { type: 'string', default: 'out/fashion-cnn.safetensors' },
-    width: { type: 'string', default: '16' },
+    width: { type: 'string', default: '8' },
+    hidden: { type: 'string', default: '64' },
   },
 });
 
@@ -26,21 +28,21 @@ if (args.device) setDefaultDevice(args.device);
 else if (deviceNames().includes('wasm')) setDefaultDevice('wasm');
 manualSeed(0);
 
-/** conv-bn-relu-pool ×2, then a linear classifier: 28×28 → 14×14 → 7×7. */
+/** conv-bn-relu-pool ×2 (28×28 → 14×14 → 7×7), then a small MLP classifier. */
 class FashionCNN extends nn.Module {
   features: nn.Sequential;
-  classifier: nn.Linear;
-  constructor(width: number) {
+  classifier: nn.Sequential;
+  constructor(width: number, hidden: number) {
     super();
     this.features = new nn.Sequential(
       new nn.Conv2d(1, width, 3, { padding: 1 }), new nn.BatchNorm2d(width), new nn.ReLU(), new nn.MaxPool2d(2),
       new nn.Conv2d(width, 2 * width, 3, { padding: 1 }), new nn.BatchNorm2d(2 * width), new nn.ReLU(), new nn.MaxPool2d(2),
     );
-    this.classifier = new nn.Linear(2 * width * 7 * 7, 10);
+    this.classifier = new nn.Sequential(new nn.Linear(2 * width * 7 * 7, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
   }
   forward(x: Tensor): Tensor {
     const h = this.features.call(x) as Tensor;
-    return this.classifier.call(h.reshape([h.shape[0], -1]));
+    return this.classifier.call(h.reshape([h.shape[0], -1])) as Tensor;
   }
 }
 
@@ -62,7 +64,7 @@ const test = toDataset(fm.testImages, fm.testLabels, args['test-limit'] ? Number
 const batchSize = Number(args.batch);
 console.log(`Fashion-MNIST from ${fm.root}: ${train.length} train / ${test.length} test images; device ${defaultDevice()}; batch ${batchSize}`);
 
-const model = new FashionCNN(Number(args.width));
+const model = new FashionCNN(Number(args.width), Number(args.hidden));
 const opt = new optim.Adam(model.parameters(), { lr: Number(args.lr) });
 const lossFn = (out: Tensor, y: Tensor) => crossEntropy(out, y);
 const epochs = Number(args.epochs);
