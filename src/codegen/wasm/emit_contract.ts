@@ -10,11 +10,12 @@ import { ixCoeff } from '../kernel_index.js';
 import binaryen from './binaryen.js';
 import type { E } from './binaryen.js';
 import type { KernelEmitter } from './emit.js';
+import { tuning } from './lanes.js';
 
 const I32 = binaryen.i32;
 const V128 = binaryen.v128;
 const NR = 8;
-const MR = 4;
+
 
 /** Whether `e` is a plain load whose index moves by one element per step of variable `v`. */
 function contiguousLoad(e: Expr, v: string): e is Extract<Expr, { op: 'load' }> {
@@ -31,7 +32,7 @@ export function contractScratchBytes(s: ContractStmt): number {
   const panels = Math.ceil(n / NR);
   const b = panels * NR * k * 4;
   const a = packsLhs(s) ? m * k * 4 : 0;
-  return b + a + MR * NR * 4 + 64;
+  return b + a + tuning.mr * NR * 4 + 64;
 }
 
 export function emitContract(E: KernelEmitter, s: ContractStmt, top: boolean): void {
@@ -140,7 +141,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     f.push(m.local.set(mLocal, m.i32.rem_u(get(row), m.i32.const(M))));
     const mEnd = f.local(I32);
     f.push(m.local.set(mEnd, m.i32.sub(get(rowEnd), m.i32.mul(get(bv), m.i32.const(M)))));
-    for (const mr of [MR, 1]) {
+    for (const mr of [tuning.mr, 1]) {
       const brk = f.label('rows');
       const loop = f.label('rowl');
       const body = E.scoped(() => f.block(() => {
@@ -272,26 +273,34 @@ function microPanels(
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
     f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
     f.push(m.local.set(a, get(ap)));
-    // The k loop: two f32x4 of the panel, one splat of lhs per row, 2*mr multiply-adds.
-    const brk = f.label('kdone');
-    const loop = f.label('kloop');
-    const body: E[] = [m.br(brk, m.i32.ge_s(get(kk), m.i32.const(K)))];
+    // The k loop: two f32x4 of the panel, one splat of lhs per row, 2*mr multiply-adds per k,
+    // unrolled `tuning.kUnroll` times, then single steps for the remainder.
     const b0 = f.local(V128);
     const b1 = f.local(V128);
-    body.push(m.local.set(b0, m.v128.load(0, 4, get(bp))));
-    body.push(m.local.set(b1, m.v128.load(16, 4, get(bp))));
-    for (let i = 0; i < mr; i++) {
-      const av = f.local(V128);
-      body.push(m.local.set(av, m.v128.load32_splat(i * aRowBytes, 4, get(a))));
-      body.push(m.local.set(acc[i][0], m.f32x4.add(m.local.get(acc[i][0], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b0, V128)))));
-      body.push(m.local.set(acc[i][1], m.f32x4.add(m.local.get(acc[i][1], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b1, V128)))));
-    }
-    body.push(m.local.set(bp, m.i32.add(get(bp), m.i32.const(NR * 4))));
-    body.push(m.local.set(a, m.i32.add(get(a), m.i32.const(4))));
-    body.push(m.local.set(kk, m.i32.add(get(kk), m.i32.const(1))));
-    body.push(m.br(loop));
+    const av = f.local(V128);
+    const kStep = (u: number): E[] => {
+      const out: E[] = [];
+      out.push(m.local.set(b0, m.v128.load(u * NR * 4, 4, get(bp))));
+      out.push(m.local.set(b1, m.v128.load(u * NR * 4 + 16, 4, get(bp))));
+      for (let i = 0; i < mr; i++) {
+        out.push(m.local.set(av, m.v128.load32_splat(i * aRowBytes + u * 4, 4, get(a))));
+        out.push(m.local.set(acc[i][0], m.f32x4.add(m.local.get(acc[i][0], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b0, V128)))));
+        out.push(m.local.set(acc[i][1], m.f32x4.add(m.local.get(acc[i][1], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b1, V128)))));
+      }
+      return out;
+    };
     f.push(m.local.set(kk, m.i32.const(0)));
-    f.push(m.block(brk, [m.loop(loop, m.block(null, body))]));
+    for (const unroll of tuning.kUnroll > 1 ? [tuning.kUnroll, 1] : [1]) {
+      const brk = f.label('kdone');
+      const loop = f.label('kloop');
+      const body: E[] = [m.br(brk, m.i32.gt_s(m.i32.add(get(kk), m.i32.const(unroll)), m.i32.const(K)))];
+      for (let u = 0; u < unroll; u++) body.push(...kStep(u));
+      body.push(m.local.set(bp, m.i32.add(get(bp), m.i32.const(unroll * NR * 4))));
+      body.push(m.local.set(a, m.i32.add(get(a), m.i32.const(unroll * 4))));
+      body.push(m.local.set(kk, m.i32.add(get(kk), m.i32.const(unroll))));
+      body.push(m.br(loop));
+      f.push(m.block(brk, [m.loop(loop, m.block(null, body))]));
+    }
     for (let i = 0; i < mr; i++) for (let h = 0; h < 2; h++) f.push(m.v128.store(i * 32 + h * 16, 16, tile(), m.local.get(acc[i][h], V128)));
     // The epilogue over the tile: rows i, then 4 lanes at a time on a full panel, else element-wise.
     const i = f.local(I32);

@@ -10,6 +10,10 @@ import type { Helpers } from './math_helpers.js';
 export const tuning = {
   /** Vector constants from a per-function pool of locals instead of inline v128.const. */
   constPool: true,
+  /** Rows of the contraction register block (each row: 2 f32x4 accumulators over 8 columns). */
+  mr: 4,
+  /** Unrolling of the contraction's k loop. */
+  kUnroll: 1,
 };
 
 /** A reusable value: each call makes a fresh read of the local holding it. */

@@ -36,7 +36,8 @@ const CMD = 4;
 const MODULE = 5;
 const A = 6; // kernel index (run) or byte address (load)
 const B = 7; // argument count (run) or byte length (load)
-const ARGS = 8;
+const MEMSIZE = 8; // the heap's byte length when the job was posted (workers refresh their view)
+const ARGS = 9;
 const MAX_ARGS = 120;
 const CMD_LOAD = 1;
 const CMD_RUN = 2;
@@ -58,6 +59,8 @@ for (;;) {
   if (job < 0) break;
   let err = 0;
   try {
+    // Memory grown by another thread: grow(0) refreshes this thread's view of it.
+    if (memory.buffer.byteLength < ctl[${MEMSIZE}] * 65536) memory.grow(0);
     const cmd = ctl[${CMD}];
     if (cmd === ${CMD_LOAD}) {
       const bytes = new Uint8Array(memory.buffer, ctl[${A}], ctl[${B}]).slice();
@@ -207,6 +210,7 @@ export class ThreadPool {
     c[A] = a;
     c[B] = b;
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i];
+    c[MEMSIZE] = this.heap.memory.buffer.byteLength / 65536;
     w.seq++;
     Atomics.store(c, JOB, w.seq);
     Atomics.notify(c, JOB);
