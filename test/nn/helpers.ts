@@ -9,12 +9,20 @@ import { checkGrad } from '../../src/frontend/autograd/check.js';
 import type { CheckGradOptions } from '../../src/frontend/autograd/check.js';
 import { Module, functionalCall } from '../../src/frontend/nn/module.js';
 import { bind1 } from '../../src/frontend/trace.js';
-import { rand as randT } from '../frontend/nn_test_util.js';
+import { randValues } from '../frontend/nn_test_util.js';
 import type { Rand } from '../frontend/nn_test_util.js';
-export { randValues, fromFlat, expectClose, forEachIndex, rng } from '../frontend/nn_test_util.js';
+import { hostArray } from '../../src/ir/array.js';
+import { defaultDevice } from '../../src/frontend/trace.js';
+export { randValues, expectClose, forEachIndex, rng } from '../frontend/nn_test_util.js';
 
-/** A seeded float32 tensor with values in [lo, hi) (never exactly 0) and the values as numbers. */
-export const rand = (shape: readonly number[], seed: number, lo = -1, hi = 1): Rand => randT(shape, seed, 'float32', lo, hi);
+/**
+ * A seeded float32 tensor with values in [lo, hi) (never exactly 0) and the values as numbers, on the
+ * default device (where layers put their parameters; KILN_DEVICE=wasm runs the suite on wasm).
+ */
+export function rand(shape: readonly number[], seed: number, lo = -1, hi = 1): Rand {
+  const v = randValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi);
+  return { t: Tensor._fromHost(hostArray('float32', shape, v), defaultDevice()), v };
+}
 
 export const values = (t: Tensor): number[] => Array.from(t.dataSync(), Number);
 
@@ -43,7 +51,8 @@ export function expectAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol =
 export function expectModuleGrad(model: Module, inputs: Tensor[], out: (y: any) => Tensor = (y) => y as Tensor, opts: CheckGradOptions = {}): void {
   const names = [...model.namedParameters()].map(([n]) => n);
   const params = names.map((n) => model.stateDict()[n]);
-  const buffers = Object.fromEntries(model.namedBuffers());
+  // checkGrad computes in float64 on cpu-ref; buffers join its inputs there.
+  const buffers = Object.fromEntries([...model.namedBuffers()].map(([n, b]) => [n, Tensor._fromHost(hostArray('float64', b.shape, b.dataSync()), 'cpu-ref')]));
   const nIn = inputs.length;
   const r = checkGrad(
     (...xs: Tensor[]) => {
