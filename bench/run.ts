@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
 });
 
 const quick = args.quick!;
-const timing: TimingOptions = quick ? { maxTime: 0.25, minSamples: 2, firstCalls: 1, slowCalls: 1 } : { maxTime: 2.5, minSamples: 5, firstCalls: 3, slowCalls: 2 };
+const timing: TimingOptions = quick ? { maxTime: 0.25, minSamples: 2, firstCalls: 1, slowCalls: 0 } : { maxTime: 2.5, minSamples: 5, firstCalls: 3, slowCalls: 2 };
 const threads = Number(args.threads ?? cpus().length);
 
 function machine(): Machine {
@@ -59,10 +59,12 @@ async function main(): Promise<void> {
   const results: RowResult[] = [];
   for (const row of selectRows()) {
     console.log(`\n${row.title} [${row.unit}]`);
+    const rowStart = performance.now();
     await resetKilnDevice(env);
     let reference: ArrayLike<number>;
     try {
       reference = await row.reference(env);
+      console.log(`  (reference ${((performance.now() - rowStart) / 1e3).toFixed(1)} s)`);
     } catch (e) {
       console.log(`  reference failed: ${(e as Error).message}`);
       continue;
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
       if (c.value !== null || row.impls[s]) console.log(`  ${SYSTEM_LABEL[s].padEnd(18)} ${what}${c.info ? `   [${c.info}]` : ''}`);
     }
     results.push(result);
+    console.log(`  (row ${((performance.now() - rowStart) / 1e3).toFixed(1)} s)`);
   }
   const report: RunReport = { machine: m, versions: env.versions, kilnDevice: env.kilnDevice, quick, seconds: (performance.now() - t0) / 1e3, notes: env.notes, rows: results };
   console.log(`\n${markdownTable(results)}\n\n${(report.seconds / 60).toFixed(1)} minutes`);

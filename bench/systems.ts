@@ -55,7 +55,12 @@ async function loadKiln(notes: string[]): Promise<{ kiln: Kiln; device: string }
       notes.push(`Kiln's wasm backend did not load (${(e as Error).message.split('\n')[0]}).`);
     }
   }
-  if (kiln.deviceNames().includes('wasm')) return { kiln, device: 'wasm' };
+  if (kiln.deviceNames().includes('wasm')) {
+    const { getDevice } = await import('../src/codegen/device.js');
+    const threads = (getDevice('wasm') as { threads?: number }).threads ?? 1;
+    notes.push(`Kiln: 'wasm' device, ${threads} thread${threads === 1 ? '' : 's'} per kernel launch (worker_threads over a shared heap); a fresh device and heap for each row.`);
+    return { kiln, device: 'wasm' };
+  }
   notes.push("Kiln ran on 'cpu-ref' (the reference interpreter): the 'wasm' device is not registered in this checkout, so Kiln's numbers are not wasm numbers.");
   return { kiln, device: 'cpu-ref' };
 }
@@ -169,6 +174,10 @@ export function available(env: Env, s: SystemId): boolean {
  */
 export async function resetKilnDevice(env: Env): Promise<void> {
   if (env.kilnDevice !== 'wasm') return;
-  const [{ registerDevice }, { createWasmDevice }] = await Promise.all([import('../src/codegen/device.js'), import('../src/codegen/wasm/device.js')]);
-  registerDevice('wasm', () => createWasmDevice());
+  const [{ registerDevice, getDevice }, { createWasmDevice }] = await Promise.all([import('../src/codegen/device.js'), import('../src/codegen/wasm/device.js')]);
+  // Stop the old device's worker threads before its heap is dropped.
+  const old = getDevice('wasm') as { threads?: number };
+  const threads = old.threads ?? 1;
+  if (threads > 1) old.threads = 1;
+  registerDevice('wasm', () => createWasmDevice({ threads }));
 }

@@ -24,7 +24,15 @@ function matmulRow(n: number, quick: boolean): Row {
     work: 2 * n ** 3,
     quick,
     tolerance: 1e-4,
-    reference: () => refMatmul(inputs()[0].data as Float32Array, inputs()[1].data as Float32Array, n, n, n),
+    // Every 8th row is checked: a float64 1024³ product in JS would take longer than the whole row.
+    reference: () => {
+      const a = inputs()[0].data as Float32Array;
+      const rows = Array.from({ length: Math.ceil(n / 8) }, (_, i) => i * 8);
+      const sub = new Float32Array(rows.length * n);
+      rows.forEach((r, i) => sub.set(a.subarray(r * n, r * n + n), i * n));
+      return refMatmul(sub, inputs()[1].data as Float32Array, rows.length, n, n);
+    },
+    checked: () => Int32Array.from({ length: Math.ceil(n / 8) * n }, (_, i) => Math.floor(i / n) * 8 * n + (i % n)),
     impls: {
       'kiln-eager': (env) => kilnImpl(env, (a, b) => env.kiln.matmul(a, b), inputs(), false),
       'kiln-jit': (env) => kilnImpl(env, (a, b) => env.kiln.matmul(a, b), inputs(), true),
@@ -34,6 +42,9 @@ function matmulRow(n: number, quick: boolean): Row {
     },
   };
 }
+
+const stride = (n: number) => (n > 1 << 22 ? 16 : 1);
+const pick = (x: Float32Array, step: number) => (step === 1 ? x : Float32Array.from({ length: Math.ceil(x.length / step) }, (_, i) => x[i * step]));
 
 /** tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x: six elementwise ops that jit fuses into one pass. */
 function chainRow(n: number, label: string, quick: boolean): Row {
@@ -56,7 +67,9 @@ function chainRow(n: number, label: string, quick: boolean): Row {
     work: 8 * n,
     quick,
     tolerance: 1e-5,
-    reference: () => refChain(inputs()[0].data as Float32Array),
+    // Every 16th element is checked on the big input (the same elements from every system).
+    reference: () => refChain(pick(inputs()[0].data as Float32Array, stride(n))),
+    checked: () => Int32Array.from({ length: Math.ceil(n / stride(n)) }, (_, i) => i * stride(n)),
     impls: {
       'kiln-eager': (env) => kilnImpl(env, kilnChain(env.kiln), inputs(), false),
       'kiln-jit': (env) => kilnImpl(env, kilnChain(env.kiln), inputs(), true),
