@@ -14,6 +14,7 @@ import { TensorDataset, gatherRows } from '../../src/frontend/data/dataset.js';
 import type { Dataset } from '../../src/frontend/data/dataset.js';
 import { DataLoader, defaultCollate, mulberry32, shuffledIndices } from '../../src/frontend/data/loader.js';
 import { randomCrop, randomHorizontalFlip, normalize, compose } from '../../src/frontend/data/transforms.js';
+import { defaultDevice } from '../../src/frontend/trace.js';
 import { expectAllClose, rand, values } from './helpers.js';
 
 /** IDX bytes: magic 0 0 type rank, big-endian uint32 dims, then the data. */
@@ -232,6 +233,9 @@ describe('DataLoader', () => {
     expect(values(batches[1].x)).toEqual([2, 4, 3, 6]);
     expect(batches[1].pair[0].shape).toEqual([2, 1, 1]);
     expect(values(batches[1].pair[1])).toEqual([1, 1.5]);
+    // Numbers become float32 on the default device, whatever their values.
+    const labels = defaultCollate([3, 0, 7]) as Tensor;
+    expect([labels.dtype, labels.device, values(labels)]).toEqual(['float32', defaultDevice(), [3, 0, 7]]);
     expect(values(batches[2].x)).toEqual([4, 8]);
     expect(() => defaultCollate([tensor([1]), tensor([1, 2])])).toThrow(/sample 1 is f32\[2\], sample 0 is f32\[1\]; they cannot be stacked/);
     expect(() => defaultCollate(['a'])).toThrow(/cannot collate samples of type string/);

@@ -5,6 +5,7 @@ import { hostArray } from '../../ir/array.js';
 import { allocArray } from '../../ir/dtype.js';
 import { Tensor } from '../tensor.js';
 import type { Dataset } from './dataset.js';
+import { defaultDevice } from '../trace.js';
 
 export interface DataLoaderOptions<T, B> {
   batchSize?: number;
@@ -56,7 +57,9 @@ export function defaultCollate(samples: unknown[]): unknown {
     });
     return Tensor._fromHost(hostArray(first.dtype, [ts.length, ...first.shape], out), first.device);
   }
-  if (typeof first === 'number') return Tensor._fromHost(hostArray('float32', [samples.length], samples as number[]), 'cpu-ref');
+  // float32 whatever the values (a dtype read from values could change from batch to batch); on the
+  // default device, where datasets put their batches.
+  if (typeof first === 'number') return Tensor._fromHost(hostArray('float32', [samples.length], samples as number[]), defaultDevice());
   if (Array.isArray(first)) return first.map((_, k) => defaultCollate(samples.map((s) => (s as unknown[])[k])));
   if (first && typeof first === 'object') {
     return Object.fromEntries(Object.keys(first).map((k) => [k, defaultCollate(samples.map((s) => (s as Record<string, unknown>)[k]))]));
