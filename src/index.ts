@@ -11,6 +11,8 @@ export { tensor } from './frontend/convert.js';
 export type { TensorLike, TensorOptions } from './frontend/convert.js';
 export { setDefaultDevice, defaultDevice } from './frontend/trace.js';
 export { deviceNames } from './codegen/device.js';
+export { memory, tidy, keep, dispose } from './frontend/memory.js';
+export type { MemoryInfo } from './frontend/memory.js';
 export * from './frontend/creation.js';
 export * from './frontend/random.js';
 export * from './frontend/ops/elementwise.js';

@@ -5,7 +5,7 @@ import type { DType, TypedArray } from '../ir/dtype.js';
 import { KilnError } from '../ir/error.js';
 import { sizeOf, typeToString } from '../ir/shape.js';
 import type { DeviceBuffer } from '../codegen/device.js';
-import { getDevice } from '../codegen/device.js';
+import { getDevice, trackBuffer, untrackBuffer } from '../codegen/device.js';
 import type { Trace } from './trace.js';
 import type { GradNode } from './autograd/tape.js';
 
@@ -43,9 +43,15 @@ export class Tensor {
     this._payload = payload;
   }
 
-  /** Wraps a device buffer (ownership moves to the tensor). */
+  /** Set by tidy() (memory.ts): told of every eager tensor made while a scope may be open. */
+  static _onCreate: ((t: Tensor) => void) | null = null;
+
+  /** Wraps a device buffer (ownership moves to the tensor; memory() counts it until dispose or GC). */
   static _fromBuffer(buffer: DeviceBuffer, device: string): Tensor {
-    return new Tensor(buffer.dtype, buffer.shape, device, buffer, null, null);
+    trackBuffer(device, buffer);
+    const t = new Tensor(buffer.dtype, buffer.shape, device, buffer, null, null);
+    Tensor._onCreate?.(t);
+    return t;
   }
 
   /** A traced tensor: shape and dtype only, plus the trace's payload. */
@@ -166,13 +172,17 @@ export class Tensor {
     if (src.device !== this.device) throw new KilnError(`assign: value is on ${src.device}, parameter on ${this.device}`);
     const buffer = src._buf();
     src.buffer = null;
-    if (this.buffer && this.buffer !== buffer) getDevice(this.device).dispose(this.buffer);
+    if (this.buffer && this.buffer !== buffer) {
+      untrackBuffer(this.buffer);
+      getDevice(this.device).dispose(this.buffer);
+    }
     this.buffer = buffer;
   }
 
   /** Frees the device buffer now. Later use throws; disposing twice is harmless. */
   dispose(): void {
     if (this.buffer) {
+      untrackBuffer(this.buffer);
       getDevice(this.device).dispose(this.buffer);
       this.buffer = null;
     }

@@ -11,6 +11,7 @@ import { Tensor } from '../tensor.js';
 import { bind } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { GradNode, noGrad, withGradMode } from './tape.js';
+import { keep } from '../memory.js';
 
 /** The eager emitter: rules bind primitives on tensors; creation ops are placed on `device`. */
 export function tensorEmit(device: string): Emit<Tensor> {
@@ -142,7 +143,8 @@ export function backward(t: Tensor, opts: BackwardOptions = {}): void {
   withGradMode(createGraph, () => {
     for (const [x, g] of ct) {
       if (!(x.isLeaf || x._retainGrad)) continue;
-      x.grad = x.grad ? bind('add', [x.grad, g])[0] : g;
+      // `.grad` outlives a tidy() scope around backward(), as the parameter it belongs to does.
+      x.grad = keep(x.grad ? bind('add', [x.grad, g])[0] : g);
     }
   });
 }

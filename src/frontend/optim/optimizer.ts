@@ -4,6 +4,7 @@ import { KilnError } from '../../ir/error.js';
 import { hostArray } from '../../ir/array.js';
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/tape.js';
+import { keep } from '../memory.js';
 import { flatten, unflatten } from '../pytree.js';
 import { add, mul } from '../ops/elementwise.js';
 import { full } from '../ops/nn_internal.js';
@@ -60,6 +61,8 @@ export class Optimizer<H = unknown> {
         if (!p.grad) continue;
         const slots = this.eagerSlots.get(p) ?? this.zeroSlots(p);
         const [next, nextSlots] = this.rule.apply(p, p.grad, slots, this.hyper, this.lr, this.stepCount);
+        // Slots live across steps: a tidy() around the step must not dispose them.
+        for (const v of Object.values(nextSlots)) keep(v as Tensor);
         this.eagerSlots.set(p, nextSlots);
         p._assign(next);
       }
@@ -171,7 +174,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
   if (norm > maxNorm) {
     const scale = maxNorm / (norm + 1e-6);
     noGrad(() => {
-      for (const p of ps) p.grad = mul(p.grad!, scale);
+      for (const p of ps) p.grad = keep(mul(p.grad!, scale));
     });
   }
   return norm;
