@@ -22,6 +22,15 @@ function contiguousLoad(e: Expr, v: string): e is Extract<Expr, { op: 'load' }> 
   return e.op === 'load' && !e.dynamic && ixCoeff(e.index, v) === 1;
 }
 
+/** Up to this many rows, rhs is read in place (row-major in n) rather than packed: packing would cost as much as the multiply. */
+const DIRECT_RHS_ROWS = 16;
+
+/** Whether rhs is read in place (full panels), with only the partial last panel packed. */
+function directRhs(s: ContractStmt): boolean {
+  return s.extents.m * s.extents.b <= DIRECT_RHS_ROWS * s.extents.b && s.extents.m <= DIRECT_RHS_ROWS
+    && contiguousLoad(s.rhs, s.vars.n) && ixCoeff(s.rhs.index, s.vars.k) !== null;
+}
+
 function packsLhs(s: ContractStmt): boolean {
   return !contiguousLoad(s.lhs, s.vars.k) || ixCoeff((s.lhs as Extract<Expr, { op: 'load' }>).index, s.vars.m) === null;
 }
@@ -29,7 +38,7 @@ function packsLhs(s: ContractStmt): boolean {
 export function contractScratchBytes(s: ContractStmt): number {
   if (s.dtype !== 'float32') return 0;
   const { m, n, k } = s.extents;
-  const panels = Math.ceil(n / NR);
+  const panels = directRhs(s) ? (n % NR ? 1 : 0) : Math.ceil(n / NR);
   const b = panels * NR * k * 4;
   const a = packsLhs(s) ? m * k * 4 : 0;
   return b + a + tuning.mr * NR * 4 + 64;
@@ -94,7 +103,8 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
   const { m: M, n: N, k: K } = extents;
   if (K === 0 || N === 0) return emitGeneric32(E, s, top);
   const panels = Math.ceil(N / NR);
-  const bPackBytes = panels * NR * K * 4;
+  const direct = directRhs(s);
+  const bPackBytes = (direct ? (N % NR ? 1 : 0) : panels) * NR * K * 4;
   const row = f.local(I32);
   const bv = E.bindVar(vars.b);
   const mv = E.bindVar(vars.m);
@@ -132,7 +142,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     f.push(m.if(m.i32.gt_s(get(rowEnd), hi()), m.local.set(rowEnd, hi())));
     // Pack rhs for this batch (once per batch) and, when needed, lhs rows [row, rowEnd).
     f.push(m.if(m.i32.ne(get(curB), get(bv)), E.scoped(() => f.block(() => {
-      packRhs(E, s, scratch);
+      packRhs(E, s, scratch, direct);
       f.push(m.local.set(curB, get(bv)));
     }))));
     if (packA) E.scoped(() => packLhs(E, s, get(row), get(rowEnd), aPack));
@@ -147,7 +157,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
       const body = E.scoped(() => f.block(() => {
         const ap = f.local(I32);
         f.push(m.local.set(ap, packA ? aAddr(m.i32.sub(get(mLocal), m.i32.rem_u(get(row), m.i32.const(M)))) : aAddr(get(mLocal))));
-        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset);
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset, direct);
         f.push(m.local.set(mLocal, m.i32.add(get(mLocal), m.i32.const(mr))));
       }));
       f.push(m.block(brk, [m.loop(loop, m.block(null, [
@@ -184,7 +194,7 @@ function emitGeneric32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
 }
 
 /** rhs(b, k, n) into [panel][k][8] at the scratch start, zero past N. */
-function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E): void {
+function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: boolean): void {
   const { m, f, S } = E;
   const { vars, extents } = s;
   const { n: N, k: K } = extents;
@@ -197,8 +207,8 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E): void {
   const full = Math.floor(N / NR);
   const direct = contiguousLoad(s.rhs, vars.n) ? s.rhs : null;
   f.push(m.local.set(dst, scratch()));
-  // Full panels.
-  forLoop(E, p, m.i32.const(0), m.i32.const(full), () => {
+  // Full panels (unless rhs is read in place).
+  if (!onlyTail) forLoop(E, p, m.i32.const(0), m.i32.const(full), () => {
     forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
       f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
       if (direct) {
@@ -256,7 +266,7 @@ function packLhs(E: KernelEmitter, s: ContractStmt, rowLo: E, rowHi: E, aPack: (
  */
 function microPanels(
   E: KernelEmitter, s: ContractStmt, mr: number, ap: number, aRowBytes: number,
-  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number, tileOffset: number,
+  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number, tileOffset: number, direct: boolean,
 ): void {
   const { m, f } = E;
   const { vars, extents } = s;
@@ -264,6 +274,7 @@ function microPanels(
   const get = (l: number) => m.local.get(l, I32);
   const p = f.local(I32);
   const bp = f.local(I32);
+  const bStep = f.local(I32);
   const a = f.local(I32);
   const kk = f.local(I32);
   const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
@@ -271,7 +282,23 @@ function microPanels(
   const vecOk = E.canVectorize(s.epilogue, vars.n, s.acc);
   forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => {
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
-    f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
+    if (direct) {
+      // Full panels straight from rhs (row k at kStride bytes); the partial last one from the pack.
+      const rhs = s.rhs as Extract<Expr, { op: 'load' }>;
+      const kv = E.bindVar(vars.k);
+      const fullPanel = m.i32.lt_s(get(p), m.i32.const(Math.floor(N / NR)));
+      const inPlace = E.scoped(() => f.block(() => {
+        f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
+        f.push(m.local.set(kv, m.i32.const(0)));
+        f.push(m.local.set(bp, E.address(rhs.buf, E.rawIndex(rhs.index), 'float32')));
+        f.push(m.local.set(bStep, m.i32.const(ixCoeff(rhs.index, vars.k)! * 4)));
+      }));
+      const packed = m.block(null, [m.local.set(bp, scratch()), m.local.set(bStep, m.i32.const(NR * 4))]);
+      f.push(m.if(fullPanel, inPlace, packed));
+    } else {
+      f.push(m.local.set(bp, m.i32.add(scratch(), m.i32.mul(get(p), m.i32.const(K * NR * 4)))));
+      f.push(m.local.set(bStep, m.i32.const(NR * 4)));
+    }
     f.push(m.local.set(a, get(ap)));
     // The k loop: two f32x4 of the panel, one splat of lhs per row, 2*mr multiply-adds per k,
     // unrolled `tuning.kUnroll` times, then single steps for the remainder.
@@ -290,12 +317,12 @@ function microPanels(
       return out;
     };
     f.push(m.local.set(kk, m.i32.const(0)));
-    for (const unroll of tuning.kUnroll > 1 ? [tuning.kUnroll, 1] : [1]) {
+    for (const unroll of tuning.kUnroll > 1 && !direct ? [tuning.kUnroll, 1] : [1]) {
       const brk = f.label('kdone');
       const loop = f.label('kloop');
       const body: E[] = [m.br(brk, m.i32.gt_s(m.i32.add(get(kk), m.i32.const(unroll)), m.i32.const(K)))];
       for (let u = 0; u < unroll; u++) body.push(...kStep(u));
-      body.push(m.local.set(bp, m.i32.add(get(bp), m.i32.const(unroll * NR * 4))));
+      body.push(m.local.set(bp, m.i32.add(get(bp), unroll === 1 ? get(bStep) : m.i32.mul(get(bStep), m.i32.const(unroll)))));
       body.push(m.local.set(a, m.i32.add(get(a), m.i32.const(unroll * 4))));
       body.push(m.local.set(kk, m.i32.add(get(kk), m.i32.const(unroll))));
       body.push(m.br(loop));
