@@ -539,7 +539,10 @@ export function buildKernel(name: string, block: Block): Kernel {
   const scatter = ops.find((op) => op.prim === 'scatter_add');
   const window = ops.find((op) => op.prim === 'reduce_window');
   let body: Stmt[];
-  if (anchor) body = b.contraction(anchor);
+  // Nothing to write: no loops at all (a loop of extent 0 would still run its hoisted index math,
+  // which for a zero-sized dimension divides by zero).
+  if (block.results.every((v) => sizeOf(v.type.shape) === 0)) body = [];
+  else if (anchor) body = b.contraction(anchor);
   else if (reductions.length) body = b.reduce(reductions);
   else if (scatter) body = b.scatterAdd(scatter);
   else if (window) body = b.reduceWindow(window);

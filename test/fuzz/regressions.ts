@@ -49,4 +49,15 @@ export const REGRESSIONS: Regression[] = [
 }`,
     grad: true,
   },
+  {
+    name: 'a fused kernel with nothing to write',
+    why: 'jit on wasm trapped "remainder by zero": a kernel whose outputs have no elements still ran index math hoisted out of its (empty) loop, dividing by a zero-sized dimension; kernel_build.ts buildKernel now emits no loops for it',
+    ir: `func @empty_kernel(%x: f32[2,0,5]) -> (f32[0], f32[2,0,5]) {
+  %0 = slice %x {limit=[1,0,5], start=[0,0,0], stride=[1,1,1]} : f32[1,0,5]
+  %1 = reshape %0 {shape=[0]} : f32[0]
+  %2 = neg %x : f32[2,0,5]
+  return %1, %2
+}`,
+    grad: true,
+  },
 ];
