@@ -260,7 +260,9 @@ class Builder {
     const at = this.at(idx, { multi: out.slice(axis, axis + r) });
     const index = ixLinear(xMulti, x.type.shape);
     const xs = stridesOf(x.type.shape);
-    const xBuf = this.paramBuf.get(x);
+    // The table gathered from is a buffer: a kernel input, or a constant that fusion folded into the kernel.
+    const xOp = this.producer.get(x);
+    const xBuf = this.paramBuf.get(x) ?? (xOp?.prim === 'constant' ? this.constBuffer(xOp) : undefined);
     if (xBuf === undefined) throw new KilnError('internal: kernel: gather reads a kernel input directly');
     return { op: 'load', dtype: x.type.dtype, buf: xBuf, index, dynamic: { value: at, scale: xs[axis], size: x.type.shape[axis], what: 'gather' } };
   }

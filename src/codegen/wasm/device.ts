@@ -62,14 +62,23 @@ interface EagerKernel {
   readonly out: readonly TensorType[];
 }
 
-/** A canonical cache key for attribute values (sorted keys; -0 and NaN spelled out). */
+/** A canonical cache key for attribute values (sorted keys; -0 and NaN spelled out; `device` ignored). */
 function keyOf(x: unknown): string {
   if (typeof x === 'number') return Object.is(x, -0) ? '-0' : String(x);
-  if (Array.isArray(x)) return `[${x.map(keyOf).join(',')}]`;
-  if (x && typeof x === 'object') {
-    return `{${Object.keys(x).filter((k) => k !== 'device').sort().map((k) => `${k}:${keyOf((x as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(x)) {
+    let s = '[';
+    for (let i = 0; i < x.length; i++) s += (i ? ',' : '') + keyOf(x[i]);
+    return s + ']';
   }
-  return JSON.stringify(x) ?? 'undefined';
+  if (x && typeof x === 'object') {
+    const keys = Object.keys(x);
+    if (keys.length === 0) return '{}';
+    if (keys.length > 1) keys.sort();
+    let s = '{';
+    for (const k of keys) if (k !== 'device') s += `${k}:${keyOf((x as Record<string, unknown>)[k])},`;
+    return s + '}';
+  }
+  return typeof x === 'string' ? x : String(x);
 }
 
 const typeKey = (t: TensorType) => `${t.dtype}[${t.shape.join(',')}]`;
@@ -231,14 +240,16 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
         const f: Function = { name: prim, body: { params, ops: [{ prim, operands: params, attrs, results, regions }], results } };
         return compile(f).run(ins);
       }
-      const types = ins.map((b) => ({ dtype: b.dtype, shape: b.shape }));
-      if (types.some((t) => t.dtype === 'float64') || (attrs as { dtype?: unknown }).dtype === 'float64') {
-        return evalPrimitive(prim, ins.map(read), attrs, regions).map(upload);
+      let key = `${prim}|${keyOf(attrs)}`;
+      let f64 = (attrs as { dtype?: unknown }).dtype === 'float64';
+      for (const b of ins) {
+        key += `|${b.dtype}[${b.shape.join(',')}]`;
+        f64 ||= b.dtype === 'float64';
       }
-      const key = `${prim}|${keyOf(attrs)}|${types.map(typeKey).join(';')}`;
+      if (f64) return evalPrimitive(prim, ins.map(read), attrs, regions).map(upload);
       let k = eager.get(key);
       if (!k) {
-        k = compileEager(prim, types, attrs);
+        k = compileEager(prim, ins.map((b) => ({ dtype: b.dtype, shape: b.shape })), attrs);
         eager.set(key, k);
       }
       return runEager(prim, k, ins);
