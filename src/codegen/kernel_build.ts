@@ -57,6 +57,12 @@ class Builder {
     });
     for (const op of block.ops) for (const r of op.results) this.producer.set(r, op);
     this.outputs = [...block.results];
+    // Constant data buffers are declared up front: outBuf(i) counts the buffers before the outputs,
+    // so one declared while a template builds a store would shift the outputs onto it.
+    const gathered = new Set(block.ops.filter((op) => op.prim === 'gather').map((op) => op.operands[0]));
+    for (const op of block.ops) {
+      if (op.prim === 'constant' && ((op.attrs as Attrs<'constant'>).value.length !== 1 || gathered.has(op.results[0]))) this.constBuffer(op);
+    }
   }
 
   /** Output buffers go last; call once all const buffers are known. */

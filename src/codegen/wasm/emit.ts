@@ -6,7 +6,7 @@
 import type { DType } from '../../ir/dtype.js';
 import { KilnError } from '../../ir/error.js';
 import type { AccDecl, Expr, Index, Kernel, Stmt } from '../kernel.js';
-import { exprChildren } from '../kernel.js';
+import { atomToString, exprChildren } from '../kernel.js';
 import { ixCoeff, ixVars } from '../kernel_index.js';
 import { combineIdentity } from '../kernel_build.js';
 import binaryen from './binaryen.js';
@@ -182,8 +182,8 @@ export class KernelEmitter {
     }
     return this.rawIndex(ix);
   }
-  private findIx(ix: Index): number | null {
-    const key = JSON.stringify(ix);
+  private findIx(ix: Index | string): number | null {
+    const key = typeof ix === 'string' ? ix : JSON.stringify(ix);
     for (let i = this.ixScopes.length - 1; i >= 0; i--) {
       const hit = this.ixScopes[i].get(key);
       if (hit !== undefined) return hit;
@@ -207,8 +207,18 @@ export class KernelEmitter {
       const a = t.atom;
       let e: E;
       if ('var' in a) e = this.varGet(a.var);
-      else if ('div' in a) e = m.i32.div_u(this.rawIndex(a.div), m.i32.const(a.by));
-      else e = m.i32.rem_u(this.rawIndex(a.mod), m.i32.const(a.by));
+      else {
+        // A div/mod atom is computed once per scope (a guard and its load share them).
+        const key = `atom ${atomToString(a)}`;
+        let l = this.findIx(key);
+        if (l === null) {
+          l = this.f.local(I32);
+          const v = 'div' in a ? m.i32.div_u(this.rawIndex(a.div), m.i32.const(a.by)) : m.i32.rem_u(this.rawIndex(a.mod), m.i32.const(a.by));
+          this.f.push(m.local.set(l, v));
+          this.ixScopes[this.ixScopes.length - 1].set(key, l);
+        }
+        e = m.local.get(l, I32);
+      }
       add(t.coeff === 1 ? e : m.i32.mul(e, m.i32.const(t.coeff)));
     }
     if (ix.offset !== 0 || acc === null) add(m.i32.const(ix.offset));

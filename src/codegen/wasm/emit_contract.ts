@@ -5,7 +5,8 @@
 // k loop before the epilogue runs on it. Other dtypes use a plain triple loop. The parallel range
 // covers the flattened (b, m) rows.
 import { KilnError } from '../../ir/error.js';
-import type { ContractStmt, Expr } from '../kernel.js';
+import type { ContractStmt, Expr, Index } from '../kernel.js';
+import { exprChildren } from '../kernel.js';
 import { ixCoeff } from '../kernel_index.js';
 import binaryen from './binaryen.js';
 import type { E } from './binaryen.js';
@@ -20,6 +21,16 @@ const NR = 8;
 /** Whether `e` is a plain load whose index moves by one element per step of variable `v`. */
 function contiguousLoad(e: Expr, v: string): e is Extract<Expr, { op: 'load' }> {
   return e.op === 'load' && !e.dynamic && ixCoeff(e.index, v) === 1;
+}
+
+/** Every index an expression reads (loads, guard conditions, index values). */
+function indicesOf(e: Expr, out: Index[] = [], seen = new Set<Expr>()): Index[] {
+  if (seen.has(e)) return out;
+  seen.add(e);
+  if (e.op === 'load' || e.op === 'index') out.push(e.index);
+  if (e.op === 'guard') for (const c of e.conds) out.push(c.index);
+  for (const c of exprChildren(e)) indicesOf(c, out, seen);
+  return out;
 }
 
 /** Up to this many rows, rhs is read in place (row-major in n) rather than packed: packing would cost as much as the multiply. */
@@ -216,12 +227,18 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
         f.push(m.v128.store(0, 4, get(dst), m.v128.load(0, 4, src())));
         f.push(m.v128.store(16, 4, get(dst), m.v128.load(16, 4, src())));
       } else {
+        // The index parts that do not involve n are computed once per k, not once per column
+        // (conv's im2col view: channel and tap offsets).
+        for (const ix of indicesOf(s.rhs)) E.hoistIndex(ix, vars.n, new Set([vars.n]));
+        const prevInner = E.inner;
+        E.inner = vars.n;
         for (let jj = 0; jj < NR; jj++) {
           E.scoped(() => {
             f.push(m.f32.store(jj * 4, 4, get(dst), E.expr(s.rhs, S)));
           });
           f.push(m.local.set(nv, m.i32.add(get(nv), m.i32.const(1))));
         }
+        E.inner = prevInner;
       }
       f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));
     });
