@@ -7,6 +7,8 @@ export interface Regression {
   ir: string;
   /** Also check gradients (every op differentiable). */
   grad?: boolean;
+  /** Compile the IR as written on each device (no pass pipeline), against the interpreter. */
+  direct?: boolean;
 }
 
 export const REGRESSIONS: Regression[] = [
@@ -59,5 +61,34 @@ export const REGRESSIONS: Regression[] = [
   return %1, %2
 }`,
     grad: true,
+  },
+  {
+    name: 'a gather from a constant folded into its kernel',
+    why: 'jit(grad) on wasm threw "gather reads a kernel input directly": fusion pulls splat constants into kernels, and the gather template only read tables from kernel inputs; kernel_build.ts gathers from the constant\'s buffer',
+    ir: `func @gather_folded(%x: f32[3]) -> (f32[3]) {
+  %0 = constant {dtype=f32, shape=[], value=[100]} : f32[]
+  %1 = broadcast %0 {dims=[], shape=[3]} : f32[3]
+  %2 = lt %x, %1 : bool[3]
+  %3 = cast %2 {dtype=i32} : i32[3]
+  %4 = constant {dtype=f32, shape=[2], value=[2.5]} : f32[2]
+  %5 = gather %4, %3 {axis=0} : f32[3]
+  %6 = mul %5, %x : f32[3]
+  return %6
+}`,
+    grad: true,
+  },
+  {
+    name: 'a fused kernel holding a constant with distinct values',
+    why: 'wasm wrote the results into the constant\'s buffer (outputs read 0): outBuf(i) counted the buffers before a constant declared later, while the store was built; kernel_build.ts declares constant buffers up front. The pipeline keeps such constants outside kernels today, so this one is compiled as written',
+    direct: true,
+    ir: `func @fused_constant(%a: f32[3]) -> (f32[3]) {
+  %0 = fusion %a {kind=elementwise} : f32[3] {
+  ^(%1: f32[3]):
+    %2 = constant {dtype=f32, shape=[3], value=[10, 20, 30]} : f32[3]
+    %3 = add %2, %1 : f32[3]
+    yield %3
+  }
+  return %0
+}`,
   },
 ];
