@@ -60,7 +60,6 @@ async function main(): Promise<void> {
   for (const row of selectRows()) {
     console.log(`\n${row.title} [${row.unit}]`);
     const rowStart = performance.now();
-    await resetKilnDevice(env);
     let reference: ArrayLike<number>;
     try {
       reference = await row.reference(env);
@@ -75,6 +74,7 @@ async function main(): Promise<void> {
         result.cells.push({ system: s, value: null, skipped: 'not available in this environment' });
         continue;
       }
+      if (s.startsWith('kiln')) await resetKilnDevice(env);
       const c = await measureCell(row, s, env, reference, timing);
       result.cells.push(c);
       const what = c.value !== null ? `${formatValue(c.value)} ${row.unit}` : `— (${c.skipped})`;

@@ -2,7 +2,8 @@
 // its wasm (XNNPACK) and cpu backends, and jax-js on wasm. Peers load lazily and at their best
 // settings on this machine; each load failure becomes a note instead of an abort.
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { installTfjsWasmThreadShim } from './peers/tfjs_threads.js';
 import { installWebWorkerShim } from './peers/web_worker_shim.js';
@@ -38,9 +39,20 @@ export interface Env {
   versions: Record<string, string>;
 }
 
+/** A dependency's version from its package.json (found by walking up from its entry: some packages do not export it). */
 const version = (pkg: string): string => {
   try {
-    return (require(`${pkg}/package.json`) as { version: string }).version;
+    let dir = dirname(require.resolve(pkg));
+    for (;;) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) {
+        const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version: string };
+        if (json.name === pkg) return json.version;
+      }
+      const up = dirname(dir);
+      if (up === dir) return 'unknown';
+      dir = up;
+    }
   } catch {
     return 'not installed';
   }
@@ -58,7 +70,7 @@ async function loadKiln(notes: string[]): Promise<{ kiln: Kiln; device: string }
   if (kiln.deviceNames().includes('wasm')) {
     const { getDevice } = await import('../src/codegen/device.js');
     const threads = (getDevice('wasm') as { threads?: number }).threads ?? 1;
-    notes.push(`Kiln: 'wasm' device, ${threads} thread${threads === 1 ? '' : 's'} per kernel launch (worker_threads over a shared heap); a fresh device and heap for each row.`);
+    notes.push(`Kiln: 'wasm' device, ${threads} thread${threads === 1 ? '' : 's'} per kernel launch (worker_threads over a shared heap); a fresh device and heap for each Kiln cell.`);
     return { kiln, device: 'wasm' };
   }
   notes.push("Kiln ran on 'cpu-ref' (the reference interpreter): the 'wasm' device is not registered in this checkout, so Kiln's numbers are not wasm numbers.");
@@ -168,9 +180,10 @@ export function available(env: Env, s: SystemId): boolean {
 }
 
 /**
- * A fresh wasm device (and heap) for each row. Kiln's heap pools freed blocks by size class and never
- * gives memory back, so after the 16M rows' 64 MB blocks later rows can run out of wasm32's 4 GB; a
- * row must measure its own workload, not the history of the rows before it.
+ * A fresh wasm device (and heap) for each Kiln cell. Kiln's heap pools freed blocks by size class and
+ * never gives memory back, so after the 16M rows' 64 MB blocks later rows ran out of wasm32's 4 GB, and
+ * once the heap has grown past about 2 GB its worker threads fail to instantiate new modules; a cell
+ * must measure its own workload, not the history of the cells before it.
  */
 export async function resetKilnDevice(env: Env): Promise<void> {
   if (env.kilnDevice !== 'wasm') return;
