@@ -26,37 +26,49 @@ function expm1Poly(L: Lanes, r: Get): E {
   return L.fma(L.fmul(r(), r()), p, r());
 }
 
-/** 2^n as two normal floats whose product is 2^n, for n in [-252, 254] (so subnormals round once). */
-function pow2Split(L: Lanes, n: Get): [Get, Get] {
-  const ni = L.ilet(L.ftoi(n()));
+/** 2^n as two normal floats whose product is 2^n, for integer lanes n in [-252, 254] (so subnormals round once). */
+function pow2Split(L: Lanes, ni: Get): [Get, Get] {
   const n1 = L.ilet(L.ishrS(ni(), 1));
   const n2 = L.isub(ni(), n1());
   const scale = (k: E) => L.ibits(L.ishl(L.iadd(k, L.ic(127)), 23));
   return [L.flet(scale(n1())), L.flet(scale(n2))];
 }
 
-/** Reduces x = n ln2 + r with |r| <= ln2/2 (x clamped so 2^n stays in pow2Split's range). */
-function reduceLn2(L: Lanes, x: E): { n: Get; r: Get } {
+/** 1.5 * 2^23: adding it rounds a float below 2^22 to an integer, whose value then sits in the low mantissa bits. */
+const ROUNDER = 12582912;
+
+/**
+ * Reduces x = n ln2 + r with |r| <= ln2/2 (x clamped so 2^n stays in pow2Split's range). n comes
+ * both as a float and as integer lanes, by the add-a-magic-number trick rather than round + convert.
+ */
+function reduceLn2(L: Lanes, x: E): { n: Get; ni: Get; r: Get } {
   const xc = L.flet(L.fmin(L.fmax(x, L.fc(-104)), L.fc(89)));
-  const n = L.flet(L.fnearest(L.fmul(xc(), L.fc(LOG2E))));
+  const t = L.flet(L.fadd(L.fmul(xc(), L.fc(LOG2E)), L.fc(ROUNDER)));
+  const n = L.flet(L.fsub(t(), L.fc(ROUNDER)));
+  const ni = L.ilet(L.isub(L.fbits(t()), L.ic(0x4b400000)));
   const r = L.flet(L.fsub(L.fsub(xc(), L.fmul(n(), L.fc(LN2_HI))), L.fmul(n(), L.fc(LN2_LO))));
-  return { n, r };
+  return { n, ni, r };
 }
 
 export function exp(L: Lanes, x: E): E {
-  const { n, r } = reduceLn2(L, x);
+  const { ni, r } = reduceLn2(L, x);
   const y = L.fadd(expm1Poly(L, r), L.fc(1));
-  const [s1, s2] = pow2Split(L, n);
+  const [s1, s2] = pow2Split(L, ni);
   return L.fmul(L.fmul(y, s1()), s2());
 }
 
-export function expm1(L: Lanes, x: E): E {
-  const { n, r } = reduceLn2(L, x);
+/**
+ * e^x - 1. `moderate`: the caller guarantees x <= 18, where 2^n stays below 2^26 and the large-x
+ * branch is not needed (tanh).
+ */
+export function expm1(L: Lanes, x: E, moderate = false): E {
+  const { n, ni, r } = reduceLn2(L, x);
   const p = L.flet(expm1Poly(L, r));
-  const [s1, s2] = pow2Split(L, n);
+  const [s1, s2] = pow2Split(L, ni);
   // 2^n (p + 1) - 1: as s*p + (s - 1) while 2^n is small (exact s - 1), else scaled in two steps.
   const s = L.flet(L.fmul(s1(), s2()));
   const small = L.fadd(L.fmul(s(), p()), L.fsub(s(), L.fc(1)));
+  if (moderate) return small;
   const big = L.fsub(L.fmul(L.fmul(L.fadd(p(), L.fc(1)), s1()), s2()), L.fc(1));
   return L.fsel(L.fgt(n(), L.fc(24)), big, small);
 }
@@ -106,7 +118,7 @@ export function log1p(L: Lanes, x0: E): E {
 export function tanh(L: Lanes, x0: E): E {
   const x = L.flet(x0);
   const ax = L.fmin(L.fabs(x()), L.fc(9));
-  const t = L.flet(expm1(L, L.fmul(ax, L.fc(2))));
+  const t = L.flet(expm1(L, L.fmul(ax, L.fc(2)), true));
   return L.fcopysign(L.fdiv(t(), L.fadd(t(), L.fc(2))), x());
 }
 
