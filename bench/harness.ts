@@ -162,7 +162,7 @@ export async function measureCell(row: Row, system: SystemId, env: Env, referenc
       info: impl.info?.(),
     };
   } catch (e) {
-    const msg = (e as Error)?.message ?? String(e);
+    const msg = e instanceof Error ? e.message : typeof e === 'object' ? `${JSON.stringify(e)?.slice(0, 200)} (thrown, not an Error)` : String(e);
     return { system, value: null, skipped: `failed: ${msg.split('\n')[0].slice(0, 200)}` };
   } finally {
     try {

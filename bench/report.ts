@@ -147,10 +147,11 @@ export const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '
 export function resultsSvg(rows: readonly RowResult[], title: string): string {
   const barH = 11;
   const gap = 14;
-  const labelW = 330;
+  const labelW = 200;
   const plotW = 420;
   const legendH = 30;
-  const groupH = SYSTEMS.length * barH + gap + 16;
+  const titleH = 18;
+  const groupH = titleH + SYSTEMS.length * barH + gap;
   const height = legendH + 30 + rows.length * groupH + 24;
   const width = labelW + plotW + 110;
   const out: string[] = [
@@ -167,11 +168,12 @@ export function resultsSvg(rows: readonly RowResult[], title: string): string {
     const vals = SYSTEMS.map((s) => value(r, s));
     const present = vals.filter((v): v is number => v !== null && v > 0);
     const best = present.length ? (HIGHER_IS_BETTER[r.unit] ? Math.max(...present) : Math.min(...present)) : 0;
-    out.push(`<text x="12" y="${y + 10}" font-weight="600">${escapeXml(r.title)}</text>`);
-    out.push(`<text x="12" y="${y + 24}" fill="#666">${escapeXml(r.unit)}${HIGHER_IS_BETTER[r.unit] ? ', higher is better' : ', lower is better'}</text>`);
+    // The title gets its own line above the bars (long titles would run into them).
+    out.push(`<text x="12" y="${y + 12}" font-weight="600">${escapeXml(r.title)}</text>`);
+    out.push(`<text x="24" y="${y + titleH + 10}" fill="#666">${escapeXml(r.unit)}${HIGHER_IS_BETTER[r.unit] ? ', higher is better' : ', lower is better'}</text>`);
     SYSTEMS.forEach((s, i) => {
       const v = vals[i];
-      const by = y + i * barH;
+      const by = y + titleH + i * barH;
       if (v === null || v <= 0) {
         out.push(`<text x="${labelW + 4}" y="${by + barH - 2}" fill="#999" font-size="9">${escapeXml(SYSTEM_LABEL[s])}: —</text>`);
         return;
