@@ -5,6 +5,7 @@ import { KilnError } from '../ir/error.js';
 import { hostArray } from '../ir/array.js';
 import { Tensor, NestedArray } from './tensor.js';
 import { defaultDevice } from './trace.js';
+import { named, show } from './args.js';
 
 export type TensorLike = Tensor | NestedArray | TypedArray;
 
@@ -107,8 +108,10 @@ function scalarLike(op: string, x: Exclude<TensorLike, Tensor>, like: Tensor): T
 /** Any TensorLike as a Tensor (numbers become float32 scalars unless a dtype is given). */
 export function asTensor(op: string, x: TensorLike, dtype?: DType, device?: string): Tensor {
   if (x instanceof Tensor) return x;
-  if (x === null || x === undefined) throw new KilnError(`${op}: expected a tensor, got ${x}`);
-  return tensor(x, { dtype, device });
+  if (typeof x !== 'number' && typeof x !== 'boolean' && !Array.isArray(x) && !ArrayBuffer.isView(x)) {
+    throw new KilnError(`${op}: expected a tensor, got ${show(x)}`);
+  }
+  return named(op, () => tensor(x, { dtype, device }));
 }
 
 export function resultDType(a: Tensor, b: Tensor): DType {

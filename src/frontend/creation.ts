@@ -4,6 +4,7 @@ import type { DType } from '../ir/dtype.js';
 import { isDType } from '../ir/dtype.js';
 import { KilnError } from '../ir/error.js';
 import { Tensor } from './tensor.js';
+import { shapeArg, show, tensorArg } from './args.js';
 import { bind1, defaultDevice } from './trace.js';
 import { add, mul, eq, astype } from './ops/elementwise.js';
 
@@ -13,10 +14,7 @@ export interface CreationOptions {
 }
 
 function checkShape(op: string, shape: readonly number[]): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new KilnError(`${op}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
-  }
-  return [...shape];
+  return [...shapeArg(op, shape)];
 }
 function checkDType(op: string, dtype: DType | undefined, fallback: DType): DType {
   const d = dtype ?? fallback;
@@ -26,17 +24,25 @@ function checkDType(op: string, dtype: DType | undefined, fallback: DType): DTyp
 
 /** A tensor of `shape` filled with `value` (dtype float32 unless given; booleans give bool). */
 export function full(shape: readonly number[], value: number | boolean, opts: CreationOptions = {}): Tensor {
-  const dtype = checkDType('full', opts.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
-  return bind1('constant', [], { value: [Number(value)], dtype, shape: checkShape('full', shape), device: opts.device ?? defaultDevice() });
+  return filled('full', shape, value, opts);
 }
-export const zeros = (shape: readonly number[], opts: CreationOptions = {}) => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: CreationOptions = {}) => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: CreationOptions = {}) => filled('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: CreationOptions = {}) => filled('ones', shape, 1, opts);
 
-export function fullLike(x: Tensor, value: number | boolean, opts: CreationOptions = {}): Tensor {
-  return full(x.shape, value, { dtype: opts.dtype ?? x.dtype, device: opts.device ?? x.device });
+function filled(op: string, shape: readonly number[], value: number | boolean, opts: CreationOptions): Tensor {
+  if (typeof value !== 'number' && typeof value !== 'boolean') throw new KilnError(`${op}: value must be a number or a boolean, got ${show(value)}`);
+  const dtype = checkDType(op, opts?.dtype, typeof value === 'boolean' ? 'bool' : 'float32');
+  return bind1('constant', [], { value: [Number(value)], dtype, shape: checkShape(op, shape), device: opts?.device ?? defaultDevice() });
 }
-export const zerosLike = (x: Tensor, opts: CreationOptions = {}) => fullLike(x, 0, opts);
-export const onesLike = (x: Tensor, opts: CreationOptions = {}) => fullLike(x, 1, opts);
+
+export const fullLike = (x: Tensor, value: number | boolean, opts: CreationOptions = {}) => filledLike('fullLike', x, value, opts);
+export const zerosLike = (x: Tensor, opts: CreationOptions = {}) => filledLike('zerosLike', x, 0, opts);
+export const onesLike = (x: Tensor, opts: CreationOptions = {}) => filledLike('onesLike', x, 1, opts);
+
+function filledLike(op: string, x: Tensor, value: number | boolean, opts: CreationOptions): Tensor {
+  tensorArg(op, x);
+  return filled(op, x.shape, value, { dtype: opts?.dtype ?? x.dtype, device: opts?.device ?? x.device });
+}
 
 /**
  * Values start, start+step, ... below stop (NumPy arange; `arange(n)` is 0..n-1). int32 when all

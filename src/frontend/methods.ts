@@ -51,7 +51,7 @@ declare module './tensor.js' {
     round(): Tensor;
     sign(): Tensor;
     isnan(): Tensor;
-    astype(dtype: DType): Tensor;
+    astype(dtype: DType, opts?: E.AstypeOptions): Tensor;
     clip(min?: TensorLike | null, max?: TensorLike | null): Tensor;
     sum(opts?: ReduceOptions): Tensor;
     mean(opts?: ReduceOptions): Tensor;
@@ -132,7 +132,7 @@ const methods: Record<string, Method> = {
   round() { return E.round(this); },
   sign() { return E.sign(this); },
   isnan() { return E.isnan(this); },
-  astype(dtype) { return E.astype(this, dtype); },
+  astype(dtype, opts) { return E.astype(this, dtype, opts); },
   clip(lo, hi) { return S.clip(this, lo, hi); },
   sum(o) { return R.sum(this, o); },
   mean(o) { return R.mean(this, o); },

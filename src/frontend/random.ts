@@ -4,6 +4,7 @@ import type { DType } from '../ir/dtype.js';
 import { KilnError } from '../ir/error.js';
 import { hostArray } from '../ir/array.js';
 import { Tensor } from './tensor.js';
+import { shapeArg } from './args.js';
 import { bind1, currentTrace, defaultDevice } from './trace.js';
 import { randomBits as hostRandomBits } from '../ir/threefry.js';
 import { add, mul, sub, sqrt, log, cos, lt, astype, floor } from './ops/elementwise.js';
@@ -70,13 +71,18 @@ function keyFor(op: string, opts: RandomOptions, device: string): Tensor {
 
 /** Uniform random bits as int32 of `shape`. */
 export function randomBits(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  return bitsOf('randomBits', shape, opts);
+}
+
+function bitsOf(op: string, shape: readonly number[], opts: RandomOptions): Tensor {
+  shapeArg(op, shape);
   const device = opts.device ?? opts.key?.device ?? defaultDevice();
-  return bind1('random_bits', [keyFor('randomBits', opts, device)], { shape: [...shape] });
+  return bind1('random_bits', [keyFor(op, opts, device)], { shape: [...shape] });
 }
 
 /** Uniform floats in [0, 1): the low 24 bits of each random word, scaled (exact in float32). */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
-  const bits = randomBits(shape, opts);
+  const bits = bitsOf('rand', shape, opts);
   const device = bits.device;
   const low24 = bind1('and', [bits, full(shape, 0xffffff, { dtype: 'int32', device })]);
   return astype(mul(astype(low24, 'float32'), 2 ** -24), opts.dtype ?? 'float32');
@@ -84,6 +90,7 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 
 /** Standard normal floats (Box–Muller on two independent uniform draws). */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  shapeArg('randn', shape);
   const key = opts.key ?? nextKey(opts.device ?? defaultDevice());
   const [k1, k2] = splitKey(checkKey('randn', key), 2);
   const u1 = rand(shape, { ...opts, key: k1 });

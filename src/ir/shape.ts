@@ -54,6 +54,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Maps a possibly negative axis into [0, rank); throws naming the op otherwise. */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (typeof axis !== 'number') fail(op, `axis must be an integer or a list of integers, got ${JSON.stringify(axis) ?? String(axis)}`);
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     fail(op, `axis ${axis} is out of range for a tensor of rank ${rank}`);
   }
@@ -63,6 +64,7 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
 /** `undefined` means all axes; a number or array is normalized, sorted and checked for repeats. */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return [...Array(rank).keys()];
+  if (typeof axis !== 'number' && !Array.isArray(axis)) fail(op, `axis must be an integer or a list of integers, got ${JSON.stringify(axis) ?? String(axis)}`);
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const out = list.map((a) => normalizeAxis(op, a, rank)).sort((a, b) => a - b);
   for (let i = 1; i < out.length; i++) if (out[i] === out[i - 1]) fail(op, `axis ${out[i]} is repeated in [${list.join(',')}]`);

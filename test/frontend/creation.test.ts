@@ -26,8 +26,8 @@ describe('filled tensors', () => {
   });
 
   it('rejects bad shapes and dtypes', () => {
-    expectKilnError(() => zeros([2, -1]), 'full', /non-negative/);
-    expectKilnError(() => ones([1.5]), 'full');
+    expectKilnError(() => zeros([2, -1]), 'zeros', /non-negative/);
+    expectKilnError(() => ones([1.5]), 'ones');
     expectKilnError(() => full([2], 1, { dtype: 'float16' as never }), 'full', /unknown dtype 'float16'/);
   });
 });

@@ -5,7 +5,8 @@ import { axisOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
-import { astype, eq, add, mul, lt, where, broadcastTo } from './elementwise.js';
+import { astype, eq, add, mul, lt, where, broadcastTo, maximum, minimum } from './elementwise.js';
+import { intListArg, oneOfArg, show } from '../args.js';
 import { broadcastShapes, stridesOf } from '../../ir/shape.js';
 import { reshape, flip } from './shape.js';
 
@@ -40,6 +41,9 @@ function sliceAxis(t: Tensor, axis: number, start: number | undefined, stop: num
 /** Strided slice: starts/ends/steps per leading axis (missing ones mean the whole axis). */
 export function slice(x: TensorLike, starts: readonly number[], ends?: readonly (number | undefined)[], steps?: readonly number[]): Tensor {
   let t = asTensor('slice', x);
+  intListArg('slice', 'starts', starts);
+  if (ends !== undefined && !Array.isArray(ends)) throw new KilnError(`slice: ends must be a list, got ${show(ends)}`);
+  if (steps !== undefined) intListArg('slice', 'steps', steps);
   if (starts.length > t.ndim) throw new KilnError(`slice: ${starts.length} starts for ${t.describe()}`);
   starts.forEach((s, i) => {
     t = sliceAxis(t, i, s, ends?.[i], steps?.[i] ?? 1);
@@ -120,12 +124,28 @@ function renamed(op: string, what: string, fn: () => Tensor): Tensor {
   }
 }
 
+export interface TakeOptions {
+  axis?: number;
+  /**
+   * Out-of-range indices: 'raise' (default) is an error; 'clamp' moves them to the nearest valid
+   * position (negative indices still count from the end first). Only 'clamp' is checked nowhere.
+   */
+  mode?: 'raise' | 'clamp';
+}
+
+/** Clamps indices into [0, n) when asked (after negative indices were made positive). */
+function clampIndices(op: string, idx: Tensor, n: number, mode: TakeOptions['mode']): Tensor {
+  if (mode === undefined || oneOfArg(op, 'mode', mode, ['raise', 'clamp'] as const) === 'raise') return idx;
+  if (n === 0) throw new KilnError(`${op}: cannot clamp indices into an empty axis`);
+  return minimum(maximum(idx, 0), n - 1);
+}
+
 /** Elements along `axis` at integer `indices` (NumPy take); without axis, of the flattened tensor. */
-export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
+export function take(x: TensorLike, indices: TensorLike, opts: TakeOptions = {}): Tensor {
   let t = asTensor('take', x);
   if (opts.axis === undefined) t = reshape(t, [t.size]);
   const axis = axisOf('take', opts.axis ?? 0, t);
-  const idx = normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]);
+  const idx = clampIndices('take', normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]), t.shape[axis], opts.mode);
   return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }));
 }
 
@@ -135,13 +155,13 @@ export function take(x: TensorLike, indices: TensorLike, opts: { axis?: number }
  * `gather` of the flattened tensor at computed flat positions, so the range along `axis` is checked
  * here (for eager indices) rather than by the primitive, which only sees flat positions.
  */
-export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts: { axis?: number } = {}): Tensor {
+export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts: TakeOptions = {}): Tensor {
   const t = asTensor('takeAlongAxis', x);
   const raw = asTensor('takeAlongAxis', indices, 'int32');
   if (raw.ndim !== t.ndim) throw new KilnError(`takeAlongAxis: indices ${raw.describe()} must have the rank of ${t.describe()}`);
   const axis = axisOf('takeAlongAxis', opts.axis ?? -1, t);
   const n = t.shape[axis];
-  const idx0 = normalizeIndices('takeAlongAxis', raw, n);
+  const idx0 = clampIndices('takeAlongAxis', normalizeIndices('takeAlongAxis', raw, n), n, opts.mode);
   if (!idx0.isTraced) checkRange('takeAlongAxis', idx0, n, t, axis);
   // Broadcast every axis but `axis` between x and the indices, then address x's elements by flat position.
   const other = (shape: readonly number[]) => shape.map((d, i) => (i === axis ? 1 : d));

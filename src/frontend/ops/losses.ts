@@ -5,6 +5,7 @@ import { fail } from '../../ir/error.js';
 import { shapeEqual } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { TensorLike, asTensor } from '../convert.js';
+import { named, numberArg } from '../args.js';
 import {
   abs, add, astype, div, eq, exp, gt, log, log1p, logicalAnd, lt, maximum, mul, ne, neg, relu, sub, where,
 } from './elementwise.js';
@@ -53,8 +54,8 @@ function classWeight(op: string, weight: TensorLike | null | undefined, x: Tenso
 
 /**
  * The class-index path shared by nllLoss and crossEntropy: picks -w[y]*logp[y] with a one-hot mask
- * (iota == target), so it runs the same eagerly, under jit and under autograd. Out-of-range targets
- * other than ignoreIndex select nothing (they are not checked: that would read device data).
+ * (iota == target), so it runs the same eagerly, under jit and under autograd. Eager targets are
+ * range-checked (indexTarget); traced ones out of range (other than ignoreIndex) select nothing.
  */
 function classIndexLoss(op: string, logp: Tensor, target: Tensor, axis: number, o: CrossEntropyOptions): Tensor {
   const { ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = o;
@@ -76,13 +77,28 @@ function classIndexLoss(op: string, logp: Tensor, target: Tensor, axis: number, 
 }
 
 /** Class-index targets: int32 with the input's shape minus the class axis (JS arrays are converted). */
-function indexTarget(op: string, x: Tensor, axis: number, target: TensorLike): Tensor {
+function indexTarget(op: string, x: Tensor, axis: number, target: TensorLike, ignoreIndex: number): Tensor {
   const expected = x.shape.filter((_, i) => i !== axis);
   const t = target instanceof Tensor ? target : asTensor(op, target, 'int32', x.device);
   if (isFloat(t.dtype) || t.dtype === 'bool' || !shapeEqual(t.shape, expected)) {
     fail(op, `target must be int32 class indices [${expected.join(',')}] for input ${x.describe()}, got ${t.describe()}`);
   }
+  if (!t.isTraced) checkTargets(op, t, x.shape[axis], ignoreIndex);
   return t;
+}
+
+/** Eager class indices must name a class (or be ignoreIndex); skipped where a sync read is impossible. */
+function checkTargets(op: string, t: Tensor, classes: number, ignoreIndex: number): void {
+  let values: ArrayLike<number>;
+  try {
+    values = t.dataSync();
+  } catch {
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if ((v < 0 || v >= classes) && v !== ignoreIndex) fail(op, `target ${v} is out of range for ${classes} classes (element ${i} of ${t.describe()}; ignoreIndex is ${ignoreIndex})`);
+  }
 }
 
 /** Negative log-likelihood of log-probabilities x [N, C, ...] at class indices target [N, ...]. */
@@ -90,7 +106,7 @@ export function nllLoss(input: TensorLike, target: TensorLike, opts: ClassLossOp
   checkOptions('nllLoss', opts);
   const x = toFloat(asTensor('nllLoss', input));
   const axis = classAxisOf('nllLoss', x);
-  return classIndexLoss('nllLoss', x, indexTarget('nllLoss', x, axis, target), axis, opts);
+  return classIndexLoss('nllLoss', x, indexTarget('nllLoss', x, axis, target, opts.ignoreIndex ?? -100), axis, opts);
 }
 
 /**
@@ -107,7 +123,7 @@ export function crossEntropy(logits: TensorLike, target: TensorLike, opts: Cross
   const logp = logSoftmax(x, { axis });
   let t = target instanceof Tensor ? target : asTensor(op, target, undefined, x.device);
   if (!(target instanceof Tensor) && !shapeEqual(t.shape, x.shape)) t = astype(t, 'int32');
-  if (!isFloat(t.dtype)) return classIndexLoss(op, logp, indexTarget(op, x, axis, t), axis, opts);
+  if (!isFloat(t.dtype)) return classIndexLoss(op, logp, indexTarget(op, x, axis, t, opts.ignoreIndex ?? -100), axis, opts);
   if (!shapeEqual(t.shape, x.shape)) {
     const expected = x.shape.filter((_, i) => i !== axis);
     fail(op, `target must be int32 class indices [${expected.join(',')}] or probabilities shaped like the logits ${x.describe()}, got ${t.describe()}`);
@@ -134,7 +150,7 @@ function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 export function mseLoss(input: TensorLike, target: TensorLike, opts: ReductionOptions = {}): Tensor {
   checkOptions('mseLoss', opts);
   const [x, y] = floatPair('mseLoss', input, target);
-  const d = sub(x, y);
+  const d = named('mseLoss', () => sub(x, y));
   return reduceLoss('mseLoss', mul(d, d), opts.reduction ?? 'mean');
 }
 
@@ -142,7 +158,7 @@ export function mseLoss(input: TensorLike, target: TensorLike, opts: ReductionOp
 export function l1Loss(input: TensorLike, target: TensorLike, opts: ReductionOptions = {}): Tensor {
   checkOptions('l1Loss', opts);
   const [x, y] = floatPair('l1Loss', input, target);
-  return reduceLoss('l1Loss', abs(sub(x, y)), opts.reduction ?? 'mean');
+  return reduceLoss('l1Loss', abs(named('l1Loss', () => sub(x, y))), opts.reduction ?? 'mean');
 }
 
 /** 0.5 d² where |d| < delta, delta (|d| - delta/2) beyond (default delta 1). */
@@ -151,16 +167,16 @@ export function huberLoss(input: TensorLike, target: TensorLike, opts: Reduction
   const delta = opts.delta ?? 1;
   if (!(delta > 0)) fail('huberLoss', `delta must be positive, got ${delta}`);
   const [x, y] = floatPair('huberLoss', input, target);
-  const d = abs(sub(x, y));
+  const d = abs(named('huberLoss', () => sub(x, y)));
   return reduceLoss('huberLoss', where(lt(d, delta), mul(mul(d, d), 0.5), mul(sub(d, 0.5 * delta), delta)), opts.reduction ?? 'mean');
 }
 
 /** Huber loss divided by beta: 0.5 d²/beta where |d| < beta, |d| - beta/2 beyond (default beta 1). */
 export function smoothL1Loss(input: TensorLike, target: TensorLike, opts: ReductionOptions & { beta?: number } = {}): Tensor {
   checkOptions('smoothL1Loss', opts);
-  const beta = opts.beta ?? 1;
+  const beta = numberArg('smoothL1Loss', 'beta', opts.beta ?? 1, { min: 0 });
   const [x, y] = floatPair('smoothL1Loss', input, target);
-  const d = abs(sub(x, y));
+  const d = abs(named('smoothL1Loss', () => sub(x, y)));
   if (beta === 0) return reduceLoss('smoothL1Loss', d, opts.reduction ?? 'mean');
   return reduceLoss('smoothL1Loss', where(lt(d, beta), div(mul(d, d), 2 * beta), sub(d, 0.5 * beta)), opts.reduction ?? 'mean');
 }

@@ -6,6 +6,7 @@ import { normalizeAxis } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor, tensor } from '../convert.js';
+import { named, numberArg, show } from '../args.js';
 import {
   abs, add, astype, div, erf, exp, expm1, ge, gt, log, log1p, maximum, minimum, mul, neg, pow, relu, rsqrt,
   sigmoid, sub, tanh, where,
@@ -69,13 +70,14 @@ export const silu = (x: TensorLike) => {
 /** x for x > 0, negativeSlope * x otherwise (default slope 0.01). */
 export function leakyRelu(x: TensorLike, opts?: { negativeSlope?: number }): Tensor {
   const t = f('leakyRelu', x);
-  return where(gt(t, 0), t, mul(t, options('leakyRelu', opts, 'negativeSlope').negativeSlope ?? 0.01));
+  const slope = options('leakyRelu', opts, 'negativeSlope').negativeSlope;
+  return where(gt(t, 0), t, mul(t, slope === undefined ? 0.01 : numberArg('leakyRelu', 'negativeSlope', slope)));
 }
 
 /** x for x > 0, alpha * (exp(x) - 1) otherwise; exp only sees min(x, 0) so it never overflows. */
 export function elu(x: TensorLike, opts?: { alpha?: number }): Tensor {
   const t = f('elu', x);
-  const alpha = options('elu', opts, 'alpha').alpha ?? 1;
+  const alpha = numberArg('elu', 'alpha', options('elu', opts, 'alpha').alpha ?? 1);
   return where(gt(t, 0), t, mul(alpha, expm1(minimum(t, 0))));
 }
 
@@ -90,7 +92,9 @@ export const selu = (x: TensorLike) => mul(SELU_SCALE, elu(f('selu', x), { alpha
  */
 export function softplus(x: TensorLike, opts?: { beta?: number; threshold?: number }): Tensor {
   const t = f('softplus', x);
-  const { beta = 1, threshold = 20 } = options('softplus', opts, 'beta, threshold');
+  const o = options('softplus', opts, 'beta, threshold');
+  const beta = numberArg('softplus', 'beta', o.beta ?? 1, { positive: true });
+  const threshold = numberArg('softplus', 'threshold', o.threshold ?? 20);
   const z = beta === 1 ? t : mul(t, beta);
   const sp = add(relu(z), log1p(exp(neg(abs(z)))));
   const y = beta === 1 ? sp : div(sp, beta);
@@ -117,9 +121,9 @@ export function hardtanh(x: TensorLike, opts?: { minVal?: number; maxVal?: numbe
   return minimum(maximum(t, minVal), maxVal);
 }
 /** min(max(x, 0), 6). */
-export const relu6 = (x: TensorLike) => hardtanh(x, { minVal: 0, maxVal: 6 });
+export const relu6 = (x: TensorLike) => named('relu6', () => hardtanh(x, { minVal: 0, maxVal: 6 }));
 /** Piecewise-linear sigmoid: relu6(x + 3) / 6. */
-export const hardSigmoid = (x: TensorLike) => div(relu6(add(f('hardSigmoid', x), 3)), 6);
+export const hardSigmoid = (x: TensorLike) => named('hardSigmoid', () => div(relu6(add(f('hardSigmoid', x), 3)), 6));
 /** x * relu6(x + 3) / 6 (MobileNetV3). */
 export const hardSwish = (x: TensorLike) => {
   const t = f('hardSwish', x);
@@ -184,6 +188,13 @@ export function dropout(x: TensorLike, p: number, opts?: DropoutOptions): Tensor
 
 // ---- normalization --------------------------------------------------------------------------------
 
+/** normalizedShape: a number or a list of integers. */
+function shapeOf(op: string, s: number | readonly number[]): number[] {
+  if (typeof s === 'number') return [s];
+  if (!Array.isArray(s) || !s.every(Number.isInteger)) fail(op, `normalizedShape must be a number or a list of integers, got ${show(s)}`);
+  return [...s];
+}
+
 export interface NormOptions {
   weight?: TensorLike | null;
   bias?: TensorLike | null;
@@ -213,7 +224,7 @@ function affine(op: string, y: Tensor, weight: TensorLike | null | undefined, bi
 export function layerNorm(x: TensorLike, normalizedShape: number | readonly number[], opts?: NormOptions): Tensor {
   const t = f('layerNorm', x);
   const { weight, bias, eps = 1e-5 } = options('layerNorm', opts, 'weight, bias, eps');
-  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const shape = shapeOf('layerNorm', normalizedShape);
   const k = shape.length;
   if (k > t.ndim || shape.some((d, i) => d !== t.shape[t.ndim - k + i])) {
     fail('layerNorm', `normalizedShape [${shape.join(',')}] must match the trailing dims of ${t.describe()}`);
@@ -226,7 +237,7 @@ export function layerNorm(x: TensorLike, normalizedShape: number | readonly numb
 export function rmsNorm(x: TensorLike, normalizedShape: number | readonly number[], opts?: { weight?: TensorLike | null; eps?: number }): Tensor {
   const t = f('rmsNorm', x);
   const { weight, eps = 1e-6 } = options('rmsNorm', opts, 'weight, eps');
-  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const shape = shapeOf('rmsNorm', normalizedShape);
   const k = shape.length;
   if (k > t.ndim || shape.some((d, i) => d !== t.shape[t.ndim - k + i])) {
     fail('rmsNorm', `normalizedShape [${shape.join(',')}] must match the trailing dims of ${t.describe()}`);

@@ -64,7 +64,7 @@ export function toFloat(x: Tensor): Tensor {
 
 /** Normalizes an int or per-dimension list option (`stride: 2` or `[2, 1]`) to `n` entries. */
 export function tupleOf(op: string, name: string, v: number | readonly number[], n: number, min = 0): number[] {
-  const xs = typeof v === 'number' ? new Array<number>(n).fill(v) : [...v];
+  const xs = typeof v === 'number' ? new Array<number>(n).fill(v) : Array.isArray(v) ? [...v] : [NaN];
   if (xs.length !== n || !xs.every((d) => Number.isInteger(d) && d >= min)) {
     fail(op, `${name} must be an integer >= ${min} or a list of ${n} such integers, got ${JSON.stringify(v)}`);
   }

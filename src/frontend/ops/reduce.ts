@@ -7,6 +7,7 @@ import { axisOf, axesOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
+import { numberArg } from '../args.js';
 import { astype, sub, mul, div, sqrt, exp, log, add, eq, abs, where } from './elementwise.js';
 import { reshapeTo } from './nn_internal.js';
 
@@ -63,7 +64,8 @@ export interface VarianceOptions extends ReduceOptions {
 function varianceOf(op: string, x: TensorLike, opts: VarianceOptions): Tensor {
   let t = asTensor(op, x);
   if (!isFloat(t.dtype)) t = astype(t, 'float32');
-  const n = count(t, opts.axis, op) - (opts.correction ?? (opts.unbiased === false ? 0 : 1));
+  const correction = opts.correction === undefined ? (opts.unbiased === false ? 0 : 1) : numberArg(op, 'correction', opts.correction, { min: 0 });
+  const n = count(t, opts.axis, op) - correction;
   const centered = sub(t, meanOf(op, t, { axis: opts.axis, keepdims: true }));
   // n <= 0 divides by 0: inf or NaN, as in NumPy and PyTorch.
   return div(reduce('reduce_sum', op, mul(centered, centered), opts), Math.max(0, n));
@@ -77,7 +79,7 @@ function argReduce(prim: 'argmax' | 'argmin', x: TensorLike, opts: { axis?: numb
   let t = asTensor(prim, x);
   if (opts.axis === undefined) {
     t = reshapeTo(t, [t.size]);
-    if (t.size === 0) throw new KilnError(`${prim}: cannot take ${prim} of an empty tensor`);
+    if (t.size === 0) throw new KilnError(`${prim}: cannot take ${prim} of an empty tensor (${asTensor(prim, x).describe()})`);
     const r = bind1(prim, [t], { axis: 0 });
     return opts.keepdims ? reshapeTo(r, asTensor(prim, x).shape.map(() => 1)) : r;
   }

@@ -7,11 +7,13 @@ import { axisOf, axesOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
+import { intListArg, show } from '../args.js';
 import { astype, broadcastTo, maximum, minimum } from './elementwise.js';
 
 /** Reshape; one dimension may be -1 (inferred). */
 export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   const t = asTensor('reshape', x);
+  intListArg('reshape', 'shape', shape);
   const known = shape.filter((d) => d !== -1);
   const holes = shape.length - known.length;
   if (holes > 1 || known.some((d) => !Number.isInteger(d) || d < 0)) throw new KilnError(`reshape: invalid shape [${shape.join(',')}] (at most one -1, other sizes non-negative integers)`);
@@ -55,6 +57,7 @@ export const expandDims = unsqueeze;
 /** Permutes axes; without perm reverses them (NumPy transpose). */
 export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const t = asTensor('transpose', x);
+  if (perm !== undefined) intListArg('transpose', 'perm', perm);
   const p = perm ? perm.map((a) => axisOf('transpose', a, t)) : [...Array(t.ndim).keys()].reverse();
   if (!isPermutation(p, t.ndim)) throw new KilnError(`transpose: [${(perm ?? []).join(',')}] is not a permutation of the ${t.ndim} axes of ${t.describe()}`);
   return p.every((v, i) => v === i) ? t : bind1('transpose', [t], { perm: p });
@@ -74,12 +77,14 @@ export function swapaxes(x: TensorLike, a: number, b: number): Tensor {
 /** PyTorch expand: broadcast to `shape`, -1 keeps a dimension. */
 export function expand(x: TensorLike, shape: readonly number[]): Tensor {
   const t = asTensor('expand', x);
+  intListArg('expand', 'shape', shape);
   const off = shape.length - t.ndim;
   if (off < 0) throw new KilnError(`expand: target [${shape.join(',')}] has fewer dimensions than ${t.describe()}`);
   return broadcastTo(t, shape.map((d, i) => (d === -1 ? t.shape[i - off] : d)));
 }
 
 function sameDType(op: string, xs: TensorLike[]): Tensor[] {
+  if (!Array.isArray(xs)) throw new KilnError(`${op}: expects a list of tensors, got ${show(xs)}`);
   if (xs.length === 0) throw new KilnError(`${op}: needs at least one tensor`);
   const ts = xs.map((x) => asTensor(op, x));
   const dtype = ts.map((t) => t.dtype).reduce(promoteTypes);
@@ -110,6 +115,7 @@ export function stack(xs: TensorLike[], axis = 0): Tensor {
 /** Splits along an axis into pieces of the given sizes, or into `n` equal pieces when a number is given. */
 export function split(x: TensorLike, sizesOrCount: number | readonly number[], axis = 0): Tensor[] {
   const t = asTensor('split', x);
+  if (typeof sizesOrCount !== 'number') intListArg('split', 'sizesOrCount', sizesOrCount);
   const a = axisOf('split', axis, t);
   const d = t.shape[a];
   let sizes: number[];
@@ -166,6 +172,7 @@ export function flip(x: TensorLike, axis?: number | readonly number[]): Tensor {
 /** Repeats the tensor `reps[i]` times along each axis (NumPy tile). */
 export function tile(x: TensorLike, reps: readonly number[]): Tensor {
   let t = asTensor('tile', x);
+  intListArg('tile', 'reps', reps);
   if (!reps.every((r) => Number.isInteger(r) && r >= 0)) throw new KilnError(`tile: reps must be non-negative integers, got [${reps.join(',')}]`);
   while (t.ndim < reps.length) t = unsqueeze(t, 0);
   const r = [...new Array(t.ndim - reps.length).fill(1), ...reps];
