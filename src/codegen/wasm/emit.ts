@@ -15,19 +15,13 @@ import { FnBuilder, Lanes } from './lanes.js';
 import { SCALAR_ONLY_BINARY, emitBinary, emitCast, emitUnary, family } from './emit_ops.js';
 import { emitContract, contractScratchBytes } from './emit_contract.js';
 import { Helpers } from './math_helpers.js';
+import { BYTES_OF, combineLanes, extractLane, laneOffsets, loadScalar, splat, storeScalar, typeOf } from './emit_helpers.js';
+import { reciprocalDivisions } from './emit_rewrite.js';
+
+export { BYTES_OF, combineLanes, extractLane, laneOffsets, loadScalar, splat, storeScalar, typeOf };
 
 type LoopStmt = Extract<Stmt, { op: 'loop' }>;
 const I32 = binaryen.i32;
-
-export const BYTES_OF: Record<DType, number> = { float32: 4, int32: 4, bool: 1, float64: 8 };
-
-/** The i32x4 constant [0, c, 2c, 3c] (lane offsets of an index with coefficient c). */
-export function laneOffsets(m: Module, c: number): E {
-  const bytes = new Uint8Array(16);
-  new DataView(bytes.buffer).setInt32(0, 0, true);
-  for (let j = 0; j < 4; j++) new DataView(bytes.buffer).setInt32(4 * j, c * j, true);
-  return m.v128.const([...bytes]);
-}
 
 export class KernelEmitter {
   readonly m: Module;
@@ -287,7 +281,7 @@ export class KernelEmitter {
 
   store(s: Extract<Stmt, { op: 'store' }>, L: Lanes, computed?: E): void {
     const { m } = this;
-    const dtype = exprDType(s.value);
+    const dtype = s.value.dtype;
     const value = computed ?? this.expr(s.value, L);
     if (L.vec) {
       const c = ixCoeff(s.index, this.inner!);
@@ -656,114 +650,8 @@ export class KernelEmitter {
   }
 }
 
-/** Loop variables an expression reads (through its indices). */
-function varsOf(e: Expr, memo: Map<Expr, Set<string>>): Set<string> {
-  let d = memo.get(e);
-  if (d) return d;
-  d = new Set<string>();
-  if (e.op === 'load' || e.op === 'index') ixVars(e.index, d);
-  if (e.op === 'threefry') ixVars(e.counter, d);
-  if (e.op === 'guard') for (const c of e.conds) ixVars(c.index, d);
-  for (const c of exprChildren(e)) for (const x of varsOf(c, memo)) d.add(x);
-  memo.set(e, d);
-  return d;
-}
-
-/**
- * In innermost loops, a float division by something the loop does not change becomes a multiply by
- * its reciprocal, computed once before the loop (softmax's normalization, x / n means). This rounds
- * twice, so results may differ from true division by an ulp.
- */
-function reciprocalDivisions(stmts: readonly Stmt[]): Stmt[] {
-  const vars = new Map<Expr, Set<string>>();
-  const inLoop = (body: readonly Stmt[], v: string): Stmt[] => {
-    const memo = new Map<Expr, Expr>();
-    const rw = (e: Expr): Expr => {
-      const hit = memo.get(e);
-      if (hit) return hit;
-      let out: Expr;
-      switch (e.op) {
-        case 'binary': {
-          const a = rw(e.a);
-          const b = rw(e.b);
-          if (e.fn === 'div' && e.dtype === 'float32' && !varsOf(e.b, vars).has(v) && e.b.op !== 'const') {
-            const one: Expr = { op: 'const', dtype: 'float32', value: 1 };
-            out = { op: 'binary', dtype: 'float32', fn: 'mul', a, b: { op: 'binary', dtype: 'float32', fn: 'div', a: one, b } };
-          } else out = a === e.a && b === e.b ? e : { ...e, a, b };
-          break;
-        }
-        case 'unary': case 'cast': { const x = rw(e.x); out = x === e.x ? e : { ...e, x }; break; }
-        case 'select': out = { ...e, pred: rw(e.pred), a: rw(e.a), b: rw(e.b) }; break;
-        default: out = e; // guards and loads keep their subtrees (only taken branches are evaluated)
-      }
-      memo.set(e, out);
-      return out;
-    };
-    return body.map((b) => (b.op === 'store' ? { ...b, value: rw(b.value) } : b.op === 'update' ? { ...b, value: rw(b.value) } : b));
-  };
-  const walk = (ss: readonly Stmt[]): Stmt[] => ss.map((s) => {
-    if (s.op !== 'loop') return s;
-    const innermost = s.body.every((b) => b.op !== 'loop' && b.op !== 'contract');
-    return { ...s, body: innermost ? inLoop(s.body, s.var) : walk(s.body) };
-  });
-  return walk(stmts);
-}
-
 function termUses(a: import('../kernel.js').IndexAtom, v: string): boolean {
   if ('var' in a) return a.var === v;
   return ixVars('div' in a ? a.div : a.mod).has(v);
 }
 
-export function typeOf(d: DType): number {
-  return family(d) === 'float' ? binaryen.f32 : I32;
-}
-
-function exprDType(e: Expr): DType {
-  return e.dtype;
-}
-
-export function splat(m: Module, d: DType, x: E): E {
-  return family(d) === 'float' ? m.f32x4.splat(x) : m.i32x4.splat(x);
-}
-
-export function extractLane(m: Module, d: DType, v: E, j: number): E {
-  return family(d) === 'float' ? m.f32x4.extract_lane(v, j) : m.i32x4.extract_lane(v, j);
-}
-
-export function loadScalar(m: Module, d: DType, addr: E): E {
-  switch (family(d)) {
-    case 'float': return m.f32.load(0, 4, addr);
-    case 'int': return m.i32.load(0, 4, addr);
-    default: return m.i32.load8_u(0, 1, addr);
-  }
-}
-
-export function storeScalar(m: Module, d: DType, addr: E, value: E): E {
-  switch (family(d)) {
-    case 'float': return m.f32.store(0, 4, addr, value);
-    case 'int': return m.i32.store(0, 4, addr, value);
-    default: return m.i32.store8(0, 1, addr, value);
-  }
-}
-
-/** combine(acc, v) for sum/prod/max/min at the lanes' width (bool: or/and). */
-export function combineLanes(L: Lanes, c: string, fam: 'float' | 'int' | 'bool', acc: E, v: E): E {
-  if (fam === 'float') {
-    switch (c) {
-      case 'sum': return L.fadd(acc, v);
-      case 'prod': return L.fmul(acc, v);
-      case 'max': return L.fmax(acc, v);
-      case 'min': return L.fmin(acc, v);
-    }
-  } else if (fam === 'int') {
-    switch (c) {
-      case 'sum': return L.iadd(acc, v);
-      case 'prod': return L.imul(acc, v);
-      case 'max': return L.imax(acc, v);
-      case 'min': return L.imin(acc, v);
-    }
-  } else {
-    return c === 'sum' || c === 'max' ? L.ior(acc, v) : L.iand(acc, v);
-  }
-  throw new KilnError(`internal: wasm: cannot combine with ${c}`);
-}
