@@ -45,8 +45,9 @@ const CMD_DROP = 3;
 
 const WORKER_CODE = `
 const { workerData } = require('node:worker_threads');
-const { control, memory } = workerData;
+const { control, memory, message } = workerData;
 const ctl = new Int32Array(control);
+const text = new Uint8Array(message);
 const modules = new Map();
 Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
@@ -63,7 +64,7 @@ for (;;) {
     if (memory.buffer.byteLength < ctl[${MEMSIZE}] * 65536) memory.grow(0);
     const cmd = ctl[${CMD}];
     if (cmd === ${CMD_LOAD}) {
-      const bytes = new Uint8Array(memory.buffer, ctl[${A}], ctl[${B}]).slice();
+      const bytes = new Uint8Array(memory.buffer, ctl[${A}] >>> 0, ctl[${B}]).slice();
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       modules.set(ctl[${MODULE}], inst.exports);
     } else if (cmd === ${CMD_RUN}) {
@@ -76,6 +77,9 @@ for (;;) {
     }
   } catch (e) {
     err = e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message) ? 2 : 1;
+    const bytes = new TextEncoder().encode(String(e && e.message || e)).slice(0, text.length - 1);
+    text.fill(0);
+    text.set(bytes);
   }
   ctl[${ERROR}] = err;
   Atomics.store(ctl, ${DONE}, seen);
@@ -85,6 +89,8 @@ for (;;) {
 interface PoolWorker {
   readonly worker: { unref(): void; terminate(): Promise<number> };
   readonly ctl: Int32Array;
+  /** The last error message of the worker (NUL-terminated UTF-8). */
+  readonly message: Uint8Array;
   seq: number;
   scratch: { ptr: number; block: number; bytes: number };
 }
@@ -158,7 +164,7 @@ export class ThreadPool {
     const err = this.wait(helpers, 'run');
     if (failure) throw failure;
     if (err === 2) throw new WebAssembly.RuntimeError('unreachable');
-    if (err) throw new KilnError('wasm: a worker thread failed while running a kernel');
+    if (err) throw new KilnError(`wasm: a worker thread failed while running a kernel: ${this.lastMessage(helpers)}`);
   }
 
   private scratchOf(w: PoolWorker, bytes: number): number {
@@ -175,9 +181,10 @@ export class ThreadPool {
     const fresh: PoolWorker[] = [];
     while (this.workers.length < count) {
       const ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
-      const worker = new workerThreads.Worker(WORKER_CODE, { eval: true, workerData: { control: ctl.buffer, memory: this.heap.memory } });
+      const message = new Uint8Array(new SharedArrayBuffer(512));
+      const worker = new workerThreads.Worker(WORKER_CODE, { eval: true, workerData: { control: ctl.buffer, memory: this.heap.memory, message: message.buffer } });
       worker.unref();
-      const w: PoolWorker = { worker, ctl, seq: 0, scratch: { ptr: 0, block: 0, bytes: 0 } };
+      const w: PoolWorker = { worker, ctl, message, seq: 0, scratch: { ptr: 0, block: 0, bytes: 0 } };
       this.workers.push(w);
       fresh.push(w);
     }
@@ -197,7 +204,7 @@ export class ThreadPool {
     try {
       this.heap.u8.set(bytes, ptr);
       for (const w of workers) this.post(w, CMD_LOAD, id, ptr, bytes.length, []);
-      if (this.wait(workers, 'load')) throw new KilnError('wasm: a worker thread could not instantiate a module');
+      if (this.wait(workers, 'load')) throw new KilnError(`wasm: a worker thread could not instantiate a module: ${this.lastMessage(workers)}`);
     } finally {
       this.heap.release(ptr, block);
     }
@@ -230,6 +237,15 @@ export class ThreadPool {
       err ||= w.ctl[ERROR];
     }
     return err;
+  }
+
+  private lastMessage(workers: PoolWorker[]): string {
+    for (const w of workers) {
+      if (!w.ctl[ERROR]) continue;
+      const end = w.message.indexOf(0);
+      return new TextDecoder().decode(w.message.slice(0, end < 0 ? undefined : end));
+    }
+    return 'unknown error';
   }
 
   private stop(w: PoolWorker): void {
