@@ -70,7 +70,7 @@ async function loadKiln(notes: string[]): Promise<{ kiln: Kiln; device: string }
   if (kiln.deviceNames().includes('wasm')) {
     const { getDevice } = await import('../src/codegen/device.js');
     const threads = (getDevice('wasm') as { threads?: number }).threads ?? 1;
-    notes.push(`Kiln: 'wasm' device, ${threads} thread${threads === 1 ? '' : 's'} per kernel launch (worker_threads over a shared heap); a fresh device and heap for each Kiln cell.`);
+    notes.push(`Kiln: 'wasm' device, ${threads} thread${threads === 1 ? '' : 's'} per kernel launch (worker_threads over a shared heap); a fresh device and heap for each Kiln cell; eager cells run inside kiln.tidy as tfjs cells run inside tf.tidy.`);
     return { kiln, device: 'wasm' };
   }
   notes.push("Kiln ran on 'cpu-ref' (the reference interpreter): the 'wasm' device is not registered in this checkout, so Kiln's numbers are not wasm numbers.");

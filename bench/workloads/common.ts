@@ -19,7 +19,10 @@ export function kilnTensor(env: Env, x: Input): Tensor {
 /** Kiln eager (`jitted` false) or jit: the output of the latest run stays alive for result(). */
 export function kilnImpl(env: Env, fn: KilnFn, inputs: readonly Input[], jitted: boolean): Impl {
   const xs = inputs.map((x) => kilnTensor(env, x));
-  const f = jitted ? env.kiln.jit(fn) : fn;
+  // Eager cells run inside kiln.tidy, as tfjs cells run inside tf.tidy: intermediates are freed at
+  // once instead of waiting for finalizers (V8 does not see wasm heap pressure; a sustained loop of
+  // 16 MB temporaries otherwise exhausts the 4 GB heap).
+  const f = jitted ? env.kiln.jit(fn) : (...a: Tensor[]) => env.kiln.tidy(() => fn(...a));
   let out: Tensor | null = null;
   return {
     run() {

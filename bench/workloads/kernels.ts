@@ -49,17 +49,7 @@ const pick = (x: Float32Array, step: number) => (step === 1 ? x : Float32Array.f
 /** tanh(x*1.5+0.5)*sigmoid(x) - 0.1*x: six elementwise ops that jit fuses into one pass. */
 function chainRow(n: number, label: string, quick: boolean): Row {
   const inputs = lazy((): Input[] => [{ data: uniform(n, 21, -4, 4), shape: [n] }]);
-  // `using` frees each intermediate at once in eager mode (as tf.tidy does for tfjs; under jit it is a
-  // no-op): waiting for the garbage collector would let 16M-element temporaries pile up in the heap.
-  const kilnChain = (k: typeof import('../../src/index.js')) => (x: Tensor) => {
-    using a = k.mul(x, 1.5);
-    using b = k.add(a, 0.5);
-    using t = k.tanh(b);
-    using s = k.sigmoid(x);
-    using p = k.mul(t, s);
-    using q = k.mul(x, 0.1);
-    return k.sub(p, q);
-  };
+  const kilnChain = (k: typeof import('../../src/index.js')) => (x: Tensor) => k.sub(k.mul(k.tanh(k.add(k.mul(x, 1.5), 0.5)), k.sigmoid(x)), k.mul(x, 0.1));
   return {
     id: `chain-${label}`,
     title: `elementwise chain, ${label} f32 (1 read + 1 write)`,

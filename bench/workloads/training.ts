@@ -68,7 +68,9 @@ function kilnTrainImpl(env: Env, d: MlpData, jitted: boolean, device = env.kilnD
   const y = k.tensor(d.y, { device });
   let params = kilnParams(k, d, device);
   let loss: Tensor | null = null;
-  const step = jitted ? k.jit(kilnStep(k, layers)) : kilnStep(k, layers);
+  // Eager: tidy keeps the step's results and frees its intermediates (tf.tidy's role in the tfjs cells).
+  const eagerStep = kilnStep(k, layers);
+  const step = jitted ? k.jit(kilnStep(k, layers)) : (p: Params, xb: Tensor, yb: Tensor) => k.tidy(() => eagerStep(p, xb, yb));
   return {
     run() {
       const [l, next] = step(params, x, y);
@@ -210,7 +212,7 @@ function kilnTinyImpl(env: Env, d: MlpData, jitted: boolean): Impl {
   const p = kilnParams(k, d, env.kilnDevice);
   const x = k.tensor(d.x, { device: env.kilnDevice }).reshape([d.batch, d.sizes[0]]);
   const forward = (pp: Params, xx: Tensor) => kilnForward(k, pp, xx, layers);
-  const f = jitted ? k.jit(forward, { name: 'tiny_mlp' }) : forward;
+  const f = jitted ? k.jit(forward, { name: 'tiny_mlp' }) : (pp: Params, xx: Tensor) => k.tidy(() => forward(pp, xx));
   let out: Tensor | null = null;
   return {
     run() {
