@@ -93,3 +93,17 @@ export function checkShape(where: string, shape: unknown): number[] {
   }
   return shape as number[];
 }
+
+/** A value as error messages show it (JSON where possible, cut short). */
+export function describeValue(x: unknown): string {
+  if (x === undefined) return 'undefined';
+  if (typeof x === 'function') return 'a function';
+  if (ArrayBuffer.isView(x)) return `${x.constructor.name}(${(x as unknown as ArrayLike<number>).length})`;
+  let s: string;
+  try {
+    s = JSON.stringify(x) ?? String(x);
+  } catch {
+    s = Object.prototype.toString.call(x);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,6 +1,7 @@
 // Reading and writing whole files in Node without making Node a dependency of browser bundles:
 // node:fs is imported lazily through a non-literal specifier that bundlers leave alone.
 import { KilnError } from '../ir/error.js';
+import { describeValue } from './bytes.js';
 
 const NODE_FS = 'node:fs/promises';
 
@@ -17,7 +18,12 @@ async function nodeFs(op: string, path: string): Promise<NodeFs> {
   }
 }
 
+function checkPath(op: string, path: unknown): void {
+  if (typeof path !== 'string') throw new KilnError(`${op}: path must be a string, got ${describeValue(path)}`);
+}
+
 export async function readFileBytes(op: string, path: string): Promise<Uint8Array> {
+  checkPath(op, path);
   const fs = await nodeFs(op, path);
   try {
     const buf = await fs.readFile(path);
@@ -28,6 +34,7 @@ export async function readFileBytes(op: string, path: string): Promise<Uint8Arra
 }
 
 export async function writeFileBytes(op: string, path: string, bytes: Uint8Array): Promise<void> {
+  checkPath(op, path);
   const fs = await nodeFs(op, path);
   try {
     await fs.writeFile(path, bytes);

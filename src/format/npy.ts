@@ -6,7 +6,7 @@ import type { DType, TypedArray } from '../ir/dtype.js';
 import { allocArray } from '../ir/dtype.js';
 import type { HostArray } from '../ir/array.js';
 import { sizeOf, stridesOf } from '../ir/shape.js';
-import { checkShape, decodeElements, encodeElements, fromUtf8, utf8 } from './bytes.js';
+import { checkShape, decodeElements, encodeElements, fromUtf8, utf8, describeValue, isRecord } from './bytes.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const WHERE = 'npy';
@@ -33,6 +33,7 @@ const READERS: Record<string, Reader> = {
 };
 
 export function serializeNpy(a: HostArray): Uint8Array {
+  if (!isRecord(a) || !Array.isArray(a.shape) || !a.data) throw new KilnError(`${WHERE}: expected an array {dtype, shape, data}, got ${describeValue(a)}`);
   const descr = DESCR[a.dtype];
   if (!descr) throw new KilnError(`${WHERE}: dtype ${String(a.dtype)} cannot be written`);
   if (a.data.length !== sizeOf(a.shape)) throw new KilnError(`${WHERE}: ${a.data.length} values for shape [${a.shape.join(',')}]`);
@@ -159,7 +160,7 @@ function fromFortran(dtype: DType, shape: number[], data: TypedArray): TypedArra
 
 /** Parses a .npy file into a row-major array (Fortran order is transposed; int64 etc. become int32). */
 export function parseNpy(bytes: Uint8Array): HostArray {
-  if (!(bytes instanceof Uint8Array)) throw new KilnError(`${WHERE}: expected bytes (a Uint8Array)`);
+  if (!(bytes instanceof Uint8Array)) throw new KilnError(`${WHERE}: expected bytes (a Uint8Array), got ${describeValue(bytes)}`);
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new KilnError(`${WHERE}: not a .npy file (the magic \\x93NUMPY is missing)`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new KilnError(`${WHERE}: format version ${major}.${bytes[7]} is not supported (1.0 to 3.0 are)`);

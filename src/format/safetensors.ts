@@ -6,7 +6,7 @@ import type { DType } from '../ir/dtype.js';
 import { BYTES } from '../ir/dtype.js';
 import type { HostArray } from '../ir/array.js';
 import { sizeOf } from '../ir/shape.js';
-import { checkShape, decodeElements, encodeElements, fromUtf8, isRecord, parseJson, readU64, utf8, writeU64 } from './bytes.js';
+import { checkShape, decodeElements, encodeElements, fromUtf8, isRecord, parseJson, readU64, utf8, writeU64, describeValue } from './bytes.js';
 
 /** The safetensors dtype names Kiln reads and writes (others are rejected by name). */
 export const SAFETENSORS_DTYPE: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
@@ -29,6 +29,13 @@ const WHERE = 'safetensors';
  * reference writer does) and other tools can view the data without copying.
  */
 export function serializeSafetensors(tensors: Record<string, HostArray>, metadata?: Record<string, string>): Uint8Array {
+  if (!isRecord(tensors)) throw new KilnError(`${WHERE}: expected a record of arrays, got ${describeValue(tensors)}`);
+  for (const [name, t] of Object.entries(tensors)) {
+    if (!isRecord(t) || typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !t.data || typeof (t.data as { length?: unknown }).length !== 'number') {
+      throw new KilnError(`${WHERE}: tensor '${name}' is not an array: ${describeValue(t)}`);
+    }
+  }
+  if (metadata !== undefined && !isRecord(metadata)) throw new KilnError(`${WHERE}: metadata must be a record of strings, got ${describeValue(metadata)}`);
   const names = Object.keys(tensors);
   const order = names.map((name, i) => ({ name, i })).sort((a, b) => BYTES[tensors[b.name].dtype] - BYTES[tensors[a.name].dtype] || a.i - b.i);
   const header: Record<string, unknown> = {};
@@ -96,7 +103,7 @@ function readEntry(name: string, info: unknown, bufferBytes: number): Entry {
 
 /** Parses and validates a safetensors file; every problem is a KilnError that says what is wrong. */
 export function parseSafetensors(bytes: Uint8Array): Safetensors {
-  if (!(bytes instanceof Uint8Array)) throw new KilnError(`${WHERE}: expected bytes (a Uint8Array)`);
+  if (!(bytes instanceof Uint8Array)) throw new KilnError(`${WHERE}: expected bytes (a Uint8Array), got ${describeValue(bytes)}`);
   if (bytes.length < 8) throw new KilnError(`${WHERE}: ${bytes.length} bytes is too short for the 8-byte header length`);
   const n = readU64(`${WHERE}: header length`, bytes, 0);
   if (n > MAX_HEADER_BYTES) throw new KilnError(`${WHERE}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);

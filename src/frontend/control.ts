@@ -6,6 +6,7 @@ import type { Block, Value } from '../ir/function.js';
 import { newValue } from '../ir/function.js';
 import { typeToString } from '../ir/shape.js';
 import { Tensor } from './tensor.js';
+import { fnArg } from './args.js';
 import { bind, bind1, currentTrace } from './trace.js';
 import { TreeDef, flatten, treedefKey, unflatten } from './pytree.js';
 import { TracedFunction, abstractTensor, traceToFunction } from './tracing.js';
@@ -73,6 +74,8 @@ function sameStructure(op: string, what: string, a: TreeDef, b: TreeDef): void {
  * Both branches must return the same structure of tensors with equal types.
  */
 export function cond<R>(pred: Tensor | boolean, trueFn: (...operands: any[]) => R, falseFn: (...operands: any[]) => R, ...operands: unknown[]): R {
+  fnArg('cond', 'trueFn', trueFn);
+  fnArg('cond', 'falseFn', falseFn);
   // A concrete predicate picks the branch in JS even under a trace: nothing data-dependent is left.
   if (!(pred instanceof Tensor) || !pred.isTraced) {
     return truthy('cond', pred) ? trueFn(...operands) : falseFn(...operands);
@@ -97,6 +100,8 @@ export function cond<R>(pred: Tensor | boolean, trueFn: (...operands: any[]) => 
 
 /** `whileLoop(condFn, bodyFn, init)`: `carry = bodyFn(carry)` while `condFn(carry)`; returns the carry. */
 export function whileLoop<C>(condFn: (carry: C) => Tensor | boolean, bodyFn: (carry: C) => C, init: C): C {
+  fnArg('whileLoop', 'condFn', condFn);
+  fnArg('whileLoop', 'bodyFn', bodyFn);
   const { leaves: initLeaves } = flatten(init);
   // Numbers in the carry become scalar tensors in both modes, so eager and jit results have one dtype.
   const start = numbersToScalars(init, initLeaves[0]?.device) as C;
@@ -175,6 +180,7 @@ function stackRows(rows: Tensor[], like: { dtype: DType; shape: readonly number[
  * returns `[finalCarry, ys]` with the ys stacked along a new leading axis. Pytrees throughout.
  */
 export function scan<C, X, Y>(fn: (carry: C, x: X) => [C, Y], init: C, xs: X, opts: ScanOptions = {}): [C, Y] {
+  fnArg('scan', 'fn', fn);
   const { leaves: xLeaves, treedef: xTree } = flatten(xs);
   const { leaves: initLeaves } = flatten(init);
   const length = scanLength(xLeaves, opts);
@@ -247,6 +253,7 @@ function traceBody<C, X, Y>(fn: (carry: C, x: X) => [C, Y], init: C, xLeaves: Te
  * count is static, so it lowers to `scan` (differentiable); `i` is a JS number eagerly, an int32 scalar traced.
  */
 export function forLoop<C>(lower: number | Tensor, upper: number | Tensor, bodyFn: (i: any, carry: C) => C, init: C): C {
+  fnArg('forLoop', 'bodyFn', bodyFn);
   const lo = staticInt('forLoop', 'lower', lower);
   const hi = staticInt('forLoop', 'upper', upper);
   const n = Math.max(0, hi - lo);

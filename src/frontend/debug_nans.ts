@@ -9,6 +9,7 @@ import { KilnError } from '../ir/error.js';
 import type { Device, DeviceBuffer } from '../codegen/device.js';
 import { userSourceLine } from './source_loc.js';
 import { log } from './log.js';
+import { show } from './args.js';
 
 const envFlag = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_DEBUG_NANS;
 
@@ -16,6 +17,7 @@ let mode: false | 'throw' | 'warn' = envFlag === 'warn' ? 'warn' : envFlag && en
 
 /** `true` (throw at the first op producing NaN/Inf), `'warn'` (print and go on) or `false`. Returns the previous mode. */
 export function setDebugNans(on: boolean | 'warn' = true): boolean | 'warn' {
+  if (on !== true && on !== false && on !== 'warn') throw new KilnError(`setDebugNans: expected true, false or 'warn', got ${show(on)}`);
   const prev = mode === 'throw' ? true : mode;
   mode = on === 'warn' ? 'warn' : on ? 'throw' : false;
   return prev;

@@ -1,6 +1,7 @@
 // Tensor.toString in NumPy's style: `tensor([[1, 2],\n        [3, 4]], dtype=int32)`, summarized with
 // '...' past 1000 elements; tracers print as `Tracer<f32[3,4]>`.
 import type { Tensor } from './tensor.js';
+import { tensorArg } from './args.js';
 
 const THRESHOLD = 1000;
 const EDGE = 3;
@@ -32,6 +33,7 @@ function shownIndices(n: number, summarize: boolean): number[] {
 }
 
 export function formatTensor(t: Tensor): string {
+  tensorArg('formatTensor', t);
   if (t.isTraced) return `Tracer<${t.describe()}>`;
   if (t.isDisposed) return `tensor(<disposed>, ${t.describe()})`;
   const data = t.dataSync();

@@ -6,6 +6,7 @@ import { memory } from '../codegen/device.js';
 import type { MemoryInfo } from '../codegen/device.js';
 import { Tensor } from './tensor.js';
 import { currentTrace } from './trace.js';
+import { show, tensorArg } from './args.js';
 
 export { memory };
 export type { MemoryInfo };
@@ -67,7 +68,7 @@ const kept = new WeakSet<Tensor>();
  * optimizer slots and `.grad`. Returns `t`.
  */
 export function keep<T extends Tensor | null | undefined>(t: T): T {
-  if (t) kept.add(t);
+  if (t !== null && t !== undefined) kept.add(tensorArg('keep', t));
   return t;
 }
 
@@ -112,7 +113,7 @@ export function tidy<T>(fn: () => T): T;
 export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const fn = typeof a === 'function' ? a : b;
-  if (typeof fn !== 'function') throw new KilnError(`tidy: expected a function (or a name and a function), got ${typeof fn}`);
+  if (typeof fn !== 'function') throw new KilnError(`tidy: expected a function (or a name and a function), got ${show(fn)}`);
   context ??= makeContext();
   const ctx = context;
   // Tensors made while tracing are constants the compiled trace keeps reading: never the scope's.
@@ -143,5 +144,6 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
 
 /** Disposes every tensor in `x` (arrays, objects, Maps, Sets); a convenience for results you are done with. */
 export function dispose(x: unknown): void {
+  if (x !== null && x !== undefined && typeof x !== 'object') throw new KilnError(`dispose: expected tensors (or arrays and objects of them), got ${show(x)}`);
   for (const t of tensorsIn(x)) t.dispose();
 }

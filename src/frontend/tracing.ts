@@ -11,6 +11,7 @@ import { shapeEqual, typeToString } from '../ir/shape.js';
 import type { TensorType } from '../ir/shape.js';
 import { getDevice } from '../codegen/device.js';
 import { Tensor } from './tensor.js';
+import { fnArg } from './args.js';
 import { Trace, bind, defaultDevice, nextTraceLevel, withTrace } from './trace.js';
 import { TreeDef, flatten, unflatten } from './pytree.js';
 import { locEnabled, userSourceLine } from './source_loc.js';
@@ -241,5 +242,6 @@ export function inlineFunction(fn: Function, inputs: Tensor[]): Tensor[] {
 
 /** `makeIR(f)(...args)`: the IR Function `f` traces to, before any optimization (JAX's make_jaxpr). */
 export function makeIR(f: (...args: any[]) => unknown, opts: TraceOptions = {}): (...args: unknown[]) => Function {
+  fnArg('makeIR', null, f);
   return (...args) => traceToFunction(f, args, opts).fn;
 }

@@ -27,7 +27,7 @@ export type Tol = { rtol: number; atol: number };
 
 export interface Values {
   dtype: string;
-  shape: number[];
+  shape: readonly number[];
   data: ArrayLike<number>;
 }
 

@@ -52,6 +52,9 @@ async function findGpu(): Promise<GPU | null> {
  * none is found (Node without a GPU or without the `webgpu` package, a browser without WebGPU).
  */
 export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInfo> {
+  if (options === null || typeof options !== 'object') throw new KilnError(`initWebGPU: expected an options object, got ${String(options)}`);
+  const pp = options.powerPreference;
+  if (pp !== undefined && pp !== 'low-power' && pp !== 'high-performance') throw new KilnError(`initWebGPU: powerPreference must be 'low-power' or 'high-performance', got '${String(pp)}'`);
   if (current && !current.device.runtime.lost && !options.device && !options.limits) return current.info;
   let device = options.device;
   let adapterName = 'provided device';

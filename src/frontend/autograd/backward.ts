@@ -8,6 +8,7 @@ import { opRow } from '../../ir/ops.js';
 import type { Emit } from '../../passes/autodiff/emit.js';
 import { vjpRules, VjpRule } from '../../passes/autodiff/vjp_rules.js';
 import { Tensor } from '../tensor.js';
+import { listArg, show, tensorArg } from '../args.js';
 import { bind } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { GradNode, noGrad, withGradMode } from './tape.js';
@@ -133,6 +134,7 @@ function seedFor(op: string, t: Tensor, given: TensorLike | undefined): Tensor {
  * non-leaves marked with retainGrad()). Frees the graph unless retainGraph or createGraph.
  */
 export function backward(t: Tensor, opts: BackwardOptions = {}): void {
+  tensorArg('backward', t);
   if (t.isTraced) throw new KilnError(`backward: ${t.describe()} is a traced tensor; inside jit use grad/valueAndGrad instead of backward()`);
   if (!t.requiresGrad) {
     throw new KilnError(`backward: the tensor ${t.describe()} does not require grad and has no graph; create inputs with {requiresGrad: true} or call x.requiresGrad_()`);
@@ -154,6 +156,9 @@ export function backward(t: Tensor, opts: BackwardOptions = {}): void {
  * `gradOutputs` (torch.autograd.grad); null where no path leads. Does not touch `.grad`.
  */
 export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], gradOutputs: readonly (TensorLike | undefined)[] = [], opts: { createGraph?: boolean; retainGraph?: boolean } = {}): (Tensor | null)[] {
+  listArg('gradients', 'outputs', outputs).forEach((o, i) => tensorArg('gradients', o, `outputs[${i}]`));
+  listArg('gradients', 'inputs', inputs).forEach((x, i) => tensorArg('gradients', x, `inputs[${i}]`));
+  listArg('gradients', 'gradOutputs', gradOutputs);
   const live = outputs.filter((o) => o.requiresGrad);
   const seeds = outputs.map((o, i) => seedFor('grad', o, gradOutputs[i])).filter((_, i) => outputs[i].requiresGrad);
   const ct = runBackward(live, seeds, { retainGraph: opts.retainGraph ?? true, createGraph: opts.createGraph ?? false, targets: inputs });
@@ -162,6 +167,9 @@ export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[],
 
 /** Clears `.grad` of every tensor given (nested arrays/objects are walked). */
 export function zeroGrad(...tensors: unknown[]): void {
+  for (const x of tensors) {
+    if (x !== null && x !== undefined && typeof x !== 'object') throw new KilnError(`zeroGrad: expected tensors (or arrays and objects of them), got ${show(x)}`);
+  }
   const walk = (x: unknown): void => {
     if (x instanceof Tensor) x.grad = null;
     else if (Array.isArray(x)) x.forEach(walk);

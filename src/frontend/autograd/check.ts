@@ -8,6 +8,7 @@ import { vjpFunction } from '../../passes/autodiff/ir_autodiff.js';
 import { getDevice } from '../../codegen/device.js';
 import '../../codegen/cpu_ref.js';
 import { Tensor } from '../tensor.js';
+import { fnArg, show } from '../args.js';
 import { bind } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { traceToFunction } from '../tracing.js';
@@ -67,6 +68,8 @@ export function checkGrad(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tenso
   const eps = opts.eps ?? 1e-6;
   const tol = opts.tol ?? 1e-6;
   const mode = opts.mode ?? 'both';
+  fnArg('checkGrad', null, f);
+  if (!Array.isArray(inputs)) throw new KilnError(`checkGrad: inputs must be a list of tensors, got ${show(inputs)}`);
   const xs = inputs.map(toF64);
   const floatIdx = xs.map((x, i) => (x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
   if (floatIdx.length === 0) throw new KilnError('checkGrad: no float inputs to differentiate');

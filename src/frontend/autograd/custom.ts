@@ -6,6 +6,7 @@ import { KilnError } from '../../ir/error.js';
 import type { Value } from '../../ir/function.js';
 import { registerCustomVjp } from '../../passes/autodiff/custom.js';
 import { Tensor } from '../tensor.js';
+import { fnArg, show, tensorArg } from '../args.js';
 import { bind, currentTrace } from '../trace.js';
 import { tensor } from '../convert.js';
 import { flatten, unflatten, TreeDef } from '../pytree.js';
@@ -68,6 +69,9 @@ export function customVjp<A extends unknown[], R>(
   fwd: (...args: A) => [R, unknown],
   bwd: (residuals: any, gOut: R) => unknown[],
 ): (...args: A) => R {
+  fnArg('customVjp', 'fn', fn);
+  fnArg('customVjp', 'fwd', fwd);
+  fnArg('customVjp', 'bwd', bwd);
   const op = `customVjp(${fn.name || 'fn'})`;
   return (...args: A): R => {
     const argFlat = args.map((a) => flatten(a));
@@ -128,6 +132,7 @@ function traced<A extends unknown[], R>(
  * IR pass does not differentiate.
  */
 export function stopGradient(x: Tensor): Tensor {
+  tensorArg('stopGradient', x);
   if (!isTracing([x])) return noGrad(() => marker(x));
   const m = marker(x);
   const trace = m._trace;
@@ -145,6 +150,9 @@ export class FunctionContext {
   savedTensors: Tensor[] = [];
   /** Saves tensors for backward (read them back from `savedTensors`). */
   saveForBackward(...tensors: Tensor[]): void {
+    tensors.forEach((t) => {
+      if (!(t instanceof Tensor)) throw new KilnError(`saveForBackward: expected tensors, got ${show(t)}`);
+    });
     this.savedTensors = tensors;
   }
 }
@@ -167,6 +175,9 @@ export abstract class CustomFunction {
     let f = compiled.get(this);
     if (!f) {
       const cls = this;
+      const where = cls.name ? `CustomFunction ${cls.name}` : 'CustomFunction';
+      fnArg(where, 'static forward(ctx, ...args)', cls.forward);
+      fnArg(where, 'static backward(ctx, gOut)', cls.backward);
       const fwd = (...a: unknown[]): [unknown, unknown] => {
         const ctx = new FunctionContext();
         const out = cls.forward(ctx, ...a);

@@ -7,6 +7,7 @@ import { dce } from '../../passes/dce.js';
 import { jvpFunction } from '../../passes/autodiff/jvp.js';
 import { vjpFunction } from '../../passes/autodiff/ir_autodiff.js';
 import { Tensor } from '../tensor.js';
+import { fnArg, listArg } from '../args.js';
 import { bind } from '../trace.js';
 import { defaultDevice } from '../trace.js';
 import { tensor } from '../convert.js';
@@ -226,7 +227,11 @@ function describeTree(d: TreeDef): string {
  * when argnums is an array.
  */
 export function valueAndGrad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => [any, any] {
-  const op = 'valueAndGrad';
+  return valueAndGradAs('valueAndGrad', f, opts);
+}
+
+function valueAndGradAs(op: string, f: (...args: any[]) => unknown, opts: GradOptions): (...args: any[]) => [any, any] {
+  fnArg(op, null, f);
   return (...args: unknown[]) => {
     const nums = normalizeArgnums(op, opts.argnums, args.length);
     const lin = linearize(op, f, args, nums, opts.hasAux ?? false);
@@ -246,7 +251,7 @@ function flattenMap(tree: unknown, f: (t: Tensor) => Tensor): unknown {
 
 /** `grad(f, {argnums, hasAux})(...args)`: the gradient of a scalar function (with hasAux: `[grads, aux]`). */
 export function grad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (...args: any[]) => any {
-  const vg = valueAndGrad(f, opts);
+  const vg = valueAndGradAs('grad', f, opts);
   return (...args: unknown[]) => {
     const [value, g] = vg(...args);
     return opts.hasAux ? [g, (value as unknown[])[1]] : g;
@@ -258,6 +263,7 @@ export function grad(f: (...args: any[]) => unknown, opts: GradOptions = {}): (.
  * `out` may be any tree of tensors; ct must match it.
  */
 export function vjp(f: (...args: any[]) => unknown, ...primals: unknown[]): [any, (ct: unknown) => any[]] {
+  fnArg('vjp', null, f);
   const nums = primals.map((_, i) => i);
   const lin = linearize('vjp', f, primals, nums, false);
   return [lin.out, (ct: unknown) => lin.pullback(ct)];
@@ -270,6 +276,9 @@ export function vjp(f: (...args: any[]) => unknown, ...primals: unknown[]): [any
  */
 export function jvp(f: (...args: any[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[]): [any, any] {
   const op = 'jvp';
+  fnArg(op, null, f);
+  listArg(op, 'primals', primals);
+  listArg(op, 'tangents', tangents);
   const device = flatten(primals).leaves[0]?.device ?? defaultDevice();
   const ps = primals.map((p) => numbersToTensors(p, device));
   const ts = tangents.map((t) => numbersToTensors(t, device));
@@ -313,6 +322,7 @@ function stack(rows: Tensor[]): Tensor {
  */
 export function jacobian(f: (...args: any[]) => unknown, opts: { argnums?: number | readonly number[] } = {}): (...args: any[]) => any {
   const op = 'jacobian';
+  fnArg(op, null, f);
   return (...args: unknown[]) => {
     const nums = normalizeArgnums(op, opts.argnums, args.length);
     const lin = linearize(op, f, args, nums, false);
@@ -336,5 +346,6 @@ export function jacobian(f: (...args: any[]) => unknown, opts: { argnums?: numbe
 
 /** `hessian(f, {argnums})(...args)`: the jacobian of the gradient, `[...x.shape, ...x.shape]`. */
 export function hessian(f: (...args: any[]) => unknown, opts: { argnums?: number } = {}): (...args: any[]) => any {
+  fnArg('hessian', null, f);
   return jacobian(grad(f, { argnums: opts.argnums ?? 0 }), { argnums: opts.argnums ?? 0 });
 }

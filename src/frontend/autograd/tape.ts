@@ -4,6 +4,7 @@ import type { Block } from '../../ir/function.js';
 import type { AnyAttrs, Primitive } from '../../ir/ops.js';
 import { opRow } from '../../ir/ops.js';
 import type { Tensor } from '../tensor.js';
+import { fnArg } from '../args.js';
 
 export interface GradNode {
   /** The primitive whose VJP rule runs in backward, or 'custom' for a customVjp node. */
@@ -40,11 +41,13 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
 
 /** Like torch.no_grad(): ops inside record nothing. */
 export function noGrad<T>(fn: () => T): T {
+  fnArg('noGrad', null, fn);
   return withGradMode(false, fn);
 }
 
 /** Like torch.enable_grad(): records even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
+  fnArg('enableGrad', null, fn);
   return withGradMode(true, fn);
 }
 

@@ -8,6 +8,7 @@ import { readFileBytes, writeFileBytes } from '../../format/files.js';
 import { parseJson, isRecord } from '../../format/bytes.js';
 import { KILN_VERSION } from '../../format/version.js';
 import type { Tensor } from '../tensor.js';
+import { show } from '../args.js';
 import { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
 import { fromHostRecord, toHostRecord } from './safetensors.js';
@@ -42,6 +43,15 @@ interface Meta {
 }
 
 export async function checkpointToBytes(model: Module, opts: CheckpointOptions = {}): Promise<Uint8Array> {
+  return checkpointBytes('checkpointToBytes', model, opts);
+}
+
+function checkModule(op: string, model: unknown): asserts model is Module {
+  if (!(model instanceof Module)) throw new KilnError(`${op}: expected an nn.Module, got ${show(model)}`);
+}
+
+async function checkpointBytes(op: string, model: Module, opts: CheckpointOptions): Promise<Uint8Array> {
+  checkModule(op, model);
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`model/${k}`] = t;
   let optimizer: Meta['optimizer'] = null;
@@ -61,6 +71,7 @@ export async function checkpointToBytes(model: Module, opts: CheckpointOptions =
 }
 
 export function checkpointFromBytes(model: Module, bytes: Uint8Array, opts: LoadCheckpointOptions = {}): CheckpointInfo {
+  checkModule('loadCheckpoint', model);
   const { tensors: host, metadata } = parseSafetensors(bytes);
   const raw = metadata?.[META_KEY];
   if (raw === undefined) throw new KilnError(`loadCheckpoint: not a Kiln checkpoint (no ${META_KEY} metadata); for plain weights use load() and loadStateDict()`);
@@ -91,11 +102,13 @@ export function checkpointFromBytes(model: Module, bytes: Uint8Array, opts: Load
 
 /** Writes model weights and (optionally) optimizer state to one file. */
 export async function saveCheckpoint(model: Module, path: string, opts: CheckpointOptions = {}): Promise<void> {
-  await writeFileBytes('saveCheckpoint', path, await checkpointToBytes(model, opts));
+  if (typeof path !== 'string') throw new KilnError(`saveCheckpoint: path must be a string, got ${show(path)}`);
+  await writeFileBytes('saveCheckpoint', path, await checkpointBytes('saveCheckpoint', model, opts));
 }
 
 /** Restores model weights (in place) and optimizer state from a checkpoint file. */
 export async function loadCheckpoint(model: Module, path: string, opts: LoadCheckpointOptions = {}): Promise<CheckpointInfo> {
+  checkModule('loadCheckpoint', model);
   return checkpointFromBytes(model, await readFileBytes('loadCheckpoint', path), opts);
 }
 

@@ -2,13 +2,20 @@
 import { parseNpy, serializeNpy } from '../../format/npy.js';
 import { readFileBytes, writeFileBytes } from '../../format/files.js';
 import { Tensor } from '../tensor.js';
+import { show, tensorArg } from '../args.js';
+import { KilnError } from '../../ir/error.js';
 import { defaultDevice } from '../trace.js';
 import { toHostRecord } from './safetensors.js';
 
 export { parseNpy, serializeNpy };
 
 export async function tensorToNpy(t: Tensor): Promise<Uint8Array> {
-  return serializeNpy((await toHostRecord('saveNpy', { tensor: t })).tensor);
+  return npyBytes('tensorToNpy', t);
+}
+
+async function npyBytes(op: string, t: Tensor): Promise<Uint8Array> {
+  tensorArg(op, t);
+  return serializeNpy((await toHostRecord(op, { tensor: t })).tensor);
 }
 
 export function tensorFromNpy(bytes: Uint8Array, options: { device?: string } = {}): Tensor {
@@ -16,7 +23,8 @@ export function tensorFromNpy(bytes: Uint8Array, options: { device?: string } = 
 }
 
 export async function saveNpy(t: Tensor, path: string): Promise<void> {
-  await writeFileBytes('saveNpy', path, await tensorToNpy(t));
+  if (typeof path !== 'string') throw new KilnError(`saveNpy: path must be a string, got ${show(path)}`);
+  await writeFileBytes('saveNpy', path, await npyBytes('saveNpy', t));
 }
 
 /** Reads a .npy file (f4, f8, i4, b1; other integer widths become int32 when they fit). */

@@ -4,6 +4,7 @@ import { KilnError } from '../../ir/error.js';
 import type { Function as IRFunction, Value } from '../../ir/function.js';
 import { runPipeline } from '../../passes/pipeline.js';
 import { Tensor } from '../tensor.js';
+import { numberArg, show } from '../args.js';
 import { currentTrace, defaultDevice } from '../trace.js';
 import { isGradEnabled } from '../autograd/tape.js';
 import { flatten, unflatten } from '../pytree.js';
@@ -112,6 +113,7 @@ class JitFunction {
     this.names = paramNames(fn);
     this.staticArgs = positions('static', this.name, opts.static, this.names);
     this.donateArgs = positions('donate', this.name, opts.donate, this.names);
+    if (opts.maxEntries !== undefined) numberArg(`jit(${this.name})`, 'maxEntries', opts.maxEntries, { integer: true, positive: true });
     this.target = opts.autograph ? autograph(fn, { scope: opts.scope }) : fn;
   }
 
@@ -334,6 +336,7 @@ export function jit(a: unknown, b?: unknown): unknown {
     if (isMethodContext(b)) return makeJitted(a as (...args: any[]) => any, { name: String(b.name) });
     return makeJitted(a as (...args: any[]) => any, (b as JitOptions | undefined) ?? {});
   }
+  if (a !== undefined && (a === null || typeof a !== 'object' || Array.isArray(a))) throw new KilnError(`jit: expected a function or an options object, got ${show(a)}`);
   const opts = (a as JitOptions | undefined) ?? {};
   return ((method: (...args: any[]) => any, context: ClassMethodDecoratorContext) =>
     makeJitted(method, { name: String(context.name), ...opts })) as MethodDecorator;

@@ -1,5 +1,6 @@
 // Training callbacks (early stopping, checkpointing, JSONL logging) and the history they see.
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { fnArg, numberArg, oneOfArg, stringArg } from '../args.js';
 import type { Trainer, StepResult } from './trainer.js';
 
 export interface EpochLogs {
@@ -28,7 +29,12 @@ type Monitored = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy';
 const higherIsBetter = (m: Monitored) => m === 'accuracy' || m === 'valAccuracy';
 
 /** Stops training when `monitor` has not improved by minDelta for `patience` epochs. */
+const MONITORED: readonly Monitored[] = ['loss', 'accuracy', 'valLoss', 'valAccuracy'];
+
 export function earlyStopping({ monitor = 'valLoss', patience = 2, minDelta = 0 }: { monitor?: Monitored; patience?: number; minDelta?: number } = {}): Callback {
+  oneOfArg('earlyStopping', 'monitor', monitor, MONITORED);
+  numberArg('earlyStopping', 'patience', patience, { integer: true, min: 0 });
+  numberArg('earlyStopping', 'minDelta', minDelta, { min: 0 });
   let best = NaN;
   let wait = 0;
   return {
@@ -46,6 +52,8 @@ export function earlyStopping({ monitor = 'valLoss', patience = 2, minDelta = 0 
 
 /** Calls save(trainer, logs) after each epoch where `monitor` improved (or every epoch if bestOnly is false). */
 export function checkpoint(save: (trainer: Trainer, logs: EpochLogs) => void | Promise<void>, { monitor = 'valLoss', bestOnly = true }: { monitor?: Monitored; bestOnly?: boolean } = {}): Callback {
+  fnArg('checkpoint', 'save', save);
+  oneOfArg('checkpoint', 'monitor', monitor, MONITORED);
   let best = NaN;
   return {
     async onEpochEnd(trainer, logs) {
@@ -59,6 +67,7 @@ export function checkpoint(save: (trainer: Trainer, logs: EpochLogs) => void | P
 
 /** Writes one JSON line per epoch (scalars), the input of `kiln report`. */
 export function jsonlLogger(path: string): Callback {
+  stringArg('jsonlLogger', 'path', path);
   return {
     onTrainBegin() {
       writeFileSync(path, '');

@@ -1,5 +1,7 @@
 // A terminal progress bar for training: batch count, metrics, throughput and ETA, redrawn in place
 // on a TTY and printed as one line per update interval when output is a file or a pipe.
+import { KilnError } from '../../ir/error.js';
+import { numberArg, show } from '../args.js';
 
 export interface ProgressOptions {
   total: number;
@@ -32,6 +34,9 @@ export class ProgressBar {
   private lastPrinted = -1;
 
   constructor(private readonly options: ProgressOptions) {
+    if (options === null || typeof options !== 'object') throw new KilnError(`ProgressBar: expected options {total, ...}, got ${show(options)}`);
+    numberArg('ProgressBar', 'total', options.total, { integer: true, min: 0 });
+    if (options.printEvery !== undefined) numberArg('ProgressBar', 'printEvery', options.printEvery, { integer: true, positive: true });
     this.stream = options.stream ?? (typeof process !== 'undefined' ? process.stdout : { write: (s: string) => console.log(s) });
     this.printEvery = options.printEvery ?? Math.max(1, Math.ceil(options.total / 10));
   }

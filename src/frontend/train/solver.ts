@@ -1,6 +1,7 @@
 // Declarative training (Caffe's solver.prototxt, in JSON): optimizer, learning-rate policy, iteration
 // count, batch size, test and snapshot intervals. `solve` runs it with the Trainer's (jitted) step.
 import { KilnError } from '../../ir/error.js';
+import { numberArg, show } from '../args.js';
 import type { Tensor } from '../tensor.js';
 import type { Module } from '../nn/module.js';
 import { SpecNet } from '../nn/spec.js';
@@ -123,6 +124,9 @@ export function checkSolverSpec(x: unknown): SolverSpec {
 /** The learning rate at iteration `iter` (0-based), Caffe's formulas plus cosine. */
 export function lrAt(policy: LrPolicy | undefined, base: number, iter: number, maxIter: number): number {
   const p = policy ?? { type: 'fixed' };
+  numberArg('lrAt', 'base', base, { min: 0 });
+  numberArg('lrAt', 'iter', iter, { integer: true, min: 0 });
+  numberArg('lrAt', 'maxIter', maxIter, { integer: true, positive: true });
   switch (p.type) {
     case 'fixed': return base;
     case 'step': return base * Math.pow(p.gamma, Math.floor(iter / p.stepSize));
@@ -134,6 +138,8 @@ export function lrAt(policy: LrPolicy | undefined, base: number, iter: number, m
       const min = p.minLr ?? 0;
       return min + ((base - min) * (1 + Math.cos((Math.PI * Math.min(iter, maxIter)) / maxIter))) / 2;
     }
+    default:
+      throw new KilnError(`lrAt: unknown policy ${show((p as { type?: unknown }).type).replace(/"/g, "'")} (fixed, step, multistep, exp, inv, poly or cosine)`);
   }
 }
 

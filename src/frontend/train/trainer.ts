@@ -3,6 +3,7 @@
 import { KilnError } from '../../ir/error.js';
 import { hostArray } from '../../ir/array.js';
 import { Tensor } from '../tensor.js';
+import { show } from '../args.js';
 import { noGrad } from '../autograd/tape.js';
 import { valueAndGrad } from '../autograd/functional.js';
 import { jit } from '../jit/jit.js';
@@ -75,6 +76,8 @@ export class Trainer {
   stopTraining = false;
 
   constructor(readonly model: Module, readonly options: TrainerOptions) {
+    if (!(model instanceof Module)) throw new KilnError(`Trainer: expected an nn.Module, got ${show(model)}`);
+    if (options === null || typeof options !== 'object') throw new KilnError(`Trainer: expected options {loss, optimizer, ...}, got ${show(options)}`);
     if (typeof options.loss !== 'function') throw new KilnError('Trainer: options.loss must be a function (output, target) => scalar tensor');
   }
 

@@ -5,6 +5,7 @@ import { KilnError } from '../../ir/error.js';
 import { lineChart } from './chart.js';
 import type { Series } from './chart.js';
 import { escapeXml } from './svg.js';
+import { show, stringArg } from '../args.js';
 
 export type LogRecord = Record<string, unknown>;
 
@@ -21,6 +22,7 @@ export interface ParsedLog {
 
 /** Parses JSONL text; blank lines are ignored, broken lines are reported, not fatal (a run may be live). */
 export function parseJsonl(text: string): ParsedLog {
+  stringArg('parseJsonl', 'text', text);
   const records: LogRecord[] = [];
   const skipped: string[] = [];
   text.split(/\r?\n/).forEach((line, i) => {
@@ -70,6 +72,7 @@ function summaryTable(runs: readonly Run[], keys: readonly string[]): string {
 
 /** The dashboard page for one or more runs. */
 export function reportHtml(runs: readonly Run[], opts: ReportOptions = {}): string {
+  if (!Array.isArray(runs as unknown)) throw new KilnError(`report: expected a list of runs, got ${show(runs)}`);
   if (!runs.length) throw new KilnError('report: no runs to show');
   const keys = new Set<string>();
   for (const run of runs) for (const r of run.records) for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && !NOT_SCALARS.has(k)) keys.add(k);

@@ -3,6 +3,7 @@
 import type { Function as IRFunction } from '../../ir/function.js';
 import { buildGraph } from './graph.js';
 import type { NodeKind, VizGraph, VizNode } from './graph.js';
+import { checkFunction } from '../../ir/function.js';
 
 export interface DotOptions {
   /** Graph direction (default 'TB', top to bottom). */
@@ -45,5 +46,6 @@ export function graphToDot(g: VizGraph, opts: DotOptions = {}): string {
 
 /** Graphviz dot text for an IR Function (fusion kernels as clusters, edges labeled with shapes). */
 export function toDot(fn: IRFunction, opts: DotOptions = {}): string {
+  checkFunction('toDot', fn);
   return graphToDot(buildGraph(fn), opts);
 }

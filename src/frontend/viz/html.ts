@@ -10,6 +10,8 @@ import { buildGraph } from './graph.js';
 import { graphToDot } from './dot.js';
 import { escapeXml, graphSvg } from './svg.js';
 import type { ProfileResult } from './profile.js';
+import { checkFunction } from '../../ir/function.js';
+import { fnArg, listArg } from '../args.js';
 
 export interface VizHtmlOptions {
   title?: string;
@@ -28,6 +30,8 @@ export interface FusionViews {
 
 /** Traces `f(...args)` and returns its IR before and after the fuse pass (same earlier passes). */
 export function fusionViews(f: (...args: any[]) => unknown, args: readonly unknown[], opts: TraceOptions = {}): FusionViews {
+  fnArg('fusionViews', null, f);
+  listArg('fusionViews', 'args', args);
   const traced = traceToFunction(f, [...args], opts).fn;
   const before = runPipelineWithReport(traced, { fuse: false, dump: '' }).fn;
   const report = runPipelineWithReport(traced, { dump: '' });
@@ -64,6 +68,8 @@ function kernelTable(after: IRFunction, profile?: ProfileResult): string {
 
 /** The page: `before` and `after` side by side, kernels table, IR text and dot source. */
 export function vizHtml(before: IRFunction, after: IRFunction, opts: VizHtmlOptions = {}): string {
+  checkFunction('vizHtml', before);
+  checkFunction('vizHtml', after);
   const gb = buildGraph(before);
   const ga = buildGraph(after);
   const kernelMs = opts.profile ? new Map(opts.profile.kernels.filter((k) => k.kernel !== undefined).map((k) => [k.kernel!, k.ms])) : undefined;

@@ -13,6 +13,7 @@ import { runPipelineWithReport } from '../../passes/pipeline.js';
 import { flatten } from '../pytree.js';
 import { defaultDevice } from '../trace.js';
 import { traceToFunction } from '../tracing.js';
+import { fnArg, listArg } from '../args.js';
 
 export interface KernelProfile {
   /** Position among the program's top-level ops. */
@@ -108,6 +109,8 @@ export function profileFunction(fn: IRFunction, inputs: readonly DeviceBuffer[],
 
 /** Traces `f(...args)`, runs the pass pipeline, and profiles the fused program's kernels. */
 export function profileKernels(f: (...args: any[]) => unknown, args: readonly unknown[], opts: ProfileOptions = {}): ProfileResult {
+  fnArg('profileKernels', null, f);
+  listArg('profileKernels', 'args', args);
   const traced = traceToFunction(f, [...args], opts.device ? { device: opts.device } : {});
   const leaves = [...flatten([...args]).leaves, ...traced.captured];
   const device = opts.device ?? leaves[0]?.device ?? defaultDevice();

@@ -12,6 +12,8 @@ import { customRuleOf, customVjpAt } from './custom.js';
 import { vjpRules, VjpRule } from './vjp_rules.js';
 import { scanForward } from './control_rules.js';
 import type { Primitive } from '../../ir/ops.js';
+import { KilnError } from '../../ir/error.js';
+import { checkFunction } from '../../ir/function.js';
 
 export interface VjpResult<T> {
   /** The block's results, as emitted by the forward replay. */
@@ -113,9 +115,10 @@ export interface VjpOptions {
  * Gradients come in the order of `wrt`; an input nothing flows to gets zeros.
  */
 export function vjpFunction(fn: Function, wrt: readonly number[], opts: VjpOptions = {}): Function {
+  checkFunction('vjpFunction', fn);
   const { params, results } = fn.body;
   for (const i of wrt) {
-    if (!Number.isInteger(i) || i < 0 || i >= params.length) throw new RangeError(`vjpFunction: wrt index ${i} out of range for @${fn.name} with ${params.length} parameters`);
+    if (!Number.isInteger(i) || i < 0 || i >= params.length) throw new KilnError(`vjpFunction: wrt index ${i} out of range for @${fn.name} with ${params.length} parameters`);
   }
   const diffOuts = opts.outputs ?? results.map((_, i) => i).filter((i) => isFloatType(results[i]));
   const b = new Builder();

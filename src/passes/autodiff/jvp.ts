@@ -14,6 +14,8 @@ import { buildBlock, checkClosed, inlineBlock, replayOp } from './blocks.js';
 import { customRuleOf } from './custom.js';
 import { emitVjp } from './ir_autodiff.js';
 import { vjpRules, VjpRule } from './vjp_rules.js';
+import { KilnError } from '../../ir/error.js';
+import { checkFunction } from '../../ir/function.js';
 
 const isFloatT = (t: TensorType) => isFloat(t.dtype);
 const stripLead = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
@@ -171,6 +173,7 @@ function scanJvp<T>(e: Emit<T>, op: Op, ins: T[], tin: (T | null)[]): [T[], (T |
  * `wrt` defaults to every float input. Output tangents nothing flows to are zeros.
  */
 export function jvpFunction(fn: Function, wrt?: readonly number[]): Function {
+  checkFunction('jvpFunction', fn);
   const { params, results } = fn.body;
   const which = (wrt ?? params.map((_, i) => i)).filter((i) => isFloatT(params[i].type));
   const b = new Builder();
