@@ -8,6 +8,7 @@ import { Builder } from '../../ir/builder.js';
 import { KilnError } from '../../ir/error.js';
 import type { Block, Op, Value } from '../../ir/function.js';
 import { newValue } from '../../ir/function.js';
+import { isFloat } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/shape.js';
 import { freeValues } from '../walk.js';
 import { Emit, builderEmit } from './emit.js';
@@ -69,4 +70,26 @@ export function buildBlock(types: readonly TensorType[], body: (e: Emit<Value>, 
   const b = new Builder();
   const params = types.map((t) => b.param(t));
   return b.block(body(builderEmit(b), params));
+}
+
+// ---- small helpers the control-flow rules of both modes share ----
+
+export const isFloatT = (t: TensorType): boolean => isFloat(t.dtype);
+/** The type of one iteration's slice of a scanned value (the leading axis dropped). */
+export const stripLead = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
+/** Picks the entries of `xs` where `mask` holds. */
+export const pick = <X>(xs: readonly X[], mask: readonly boolean[]): X[] => xs.filter((_, i) => mask[i]);
+/** Puts `vals` back at the positions where `mask` holds (null elsewhere). */
+export function scatterBack<T>(mask: readonly boolean[], vals: readonly T[]): (T | null)[] {
+  let k = 0;
+  return mask.map((m) => (m ? vals[k++] : null));
+}
+
+/** An environment reader for replaying a block: a value read before its definition means an open region. */
+export function envReader<T>(env: ReadonlyMap<Value, T>, pass: string): (v: Value) => T {
+  return (v) => {
+    const x = env.get(v);
+    if (x === undefined) throw new Error(`internal: ${pass}: %${v.id} read before it is defined (regions must be closed)`);
+    return x;
+  };
 }

@@ -2,27 +2,13 @@
 // VJPs (each branch recomputes its forward, then runs its backward), scan a reverse scan whose body is
 // the VJP of the forward body, fed the carries each step started from (saved by the forward as extra
 // ys: the residuals). An unbounded while has no reverse mode.
-import { isFloat } from '../../ir/dtype.js';
 import { KilnError } from '../../ir/error.js';
 import type { Block, Value } from '../../ir/function.js';
 import type { Attrs } from '../../ir/ops.js';
-import type { TensorType } from '../../ir/shape.js';
 import { Emit, full } from './emit.js';
-import { buildBlock, inlineBlock } from './blocks.js';
+import { buildBlock, inlineBlock, isFloatT, pick, scatterBack, stripLead } from './blocks.js';
 import { emitVjp } from './ir_autodiff.js';
 import type { VjpExtra } from './vjp_rules.js';
-
-const isFloatT = (t: TensorType) => isFloat(t.dtype);
-const stripLead = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
-
-/** Picks the entries of `xs` where `mask` holds. */
-const pick = <X>(xs: readonly X[], mask: readonly boolean[]) => xs.filter((_, i) => mask[i]);
-
-/** Puts `vals` back at the positions where `mask` holds (null elsewhere). */
-function scatterBack<T>(mask: readonly boolean[], vals: readonly T[]): (T | null)[] {
-  let k = 0;
-  return mask.map((m) => (m ? vals[k++] : null));
-}
 
 // ---- cond -----------------------------------------------------------------------------------------
 

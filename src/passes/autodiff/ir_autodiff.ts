@@ -7,7 +7,7 @@ import { isFloat } from '../../ir/dtype.js';
 import type { Block, Function, Op, Value } from '../../ir/function.js';
 import { opRow } from '../../ir/ops.js';
 import { Emit, add, builderEmit, full } from './emit.js';
-import { checkClosed, inlineBlock, replayOp } from './blocks.js';
+import { checkClosed, envReader, inlineBlock, replayOp } from './blocks.js';
 import { customRuleOf, customVjpAt } from './custom.js';
 import { vjpRules, VjpRule } from './vjp_rules.js';
 import { scanForward } from './control_rules.js';
@@ -36,11 +36,7 @@ export function emitVjp<T>(e: Emit<T>, block: Block, args: readonly T[], cts: re
     env.set(p, args[i]);
     if (wrt[i] && isFloatType(p)) active.add(p);
   });
-  const get = (v: Value): T => {
-    const x = env.get(v);
-    if (x === undefined) throw new Error(`internal: autodiff: %${v.id} read before it is defined (regions must be closed)`);
-    return x;
-  };
+  const get = envReader(env, 'autodiff');
 
   // ---- forward: replay every op, noting which results depend on the wrt parameters ----
   for (const op of block.ops) {

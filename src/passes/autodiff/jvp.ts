@@ -4,26 +4,18 @@
 // the rule is linear in the cotangent, and the transpose of a linear map is its VJP, so an op's JVP
 // is the VJP (with respect to the cotangent) of its VJP rule, evaluated at the input tangents.
 import { Builder } from '../../ir/builder.js';
-import { isFloat } from '../../ir/dtype.js';
 import type { Block, Function, Op, Value } from '../../ir/function.js';
 import type { Attrs, Primitive } from '../../ir/ops.js';
 import { opRow } from '../../ir/ops.js';
 import type { TensorType } from '../../ir/shape.js';
 import { Emit, builderEmit, full } from './emit.js';
-import { buildBlock, checkClosed, inlineBlock, replayOp } from './blocks.js';
+import { buildBlock, checkClosed, envReader, inlineBlock, isFloatT, pick, replayOp, scatterBack, stripLead } from './blocks.js';
 import { customRuleOf } from './custom.js';
 import { emitVjp } from './ir_autodiff.js';
 import { vjpRules, VjpRule } from './vjp_rules.js';
 import { KilnError } from '../../ir/error.js';
 import { checkFunction } from '../../ir/function.js';
 
-const isFloatT = (t: TensorType) => isFloat(t.dtype);
-const stripLead = (t: TensorType): TensorType => ({ dtype: t.dtype, shape: t.shape.slice(1) });
-const pick = <X>(xs: readonly X[], mask: readonly boolean[]) => xs.filter((_, i) => mask[i]);
-function scatterBack<T>(mask: readonly boolean[], vals: readonly T[]): (T | null)[] {
-  let k = 0;
-  return mask.map((m) => (m ? vals[k++] : null));
-}
 /** Tangents where `mask` holds, zeros of the right type where they are null. */
 const orZeros = <T>(e: Emit<T>, ts: readonly (T | null)[], types: readonly TensorType[]) => ts.map((t, i) => t ?? full(e, types[i], 0));
 
@@ -42,11 +34,7 @@ export function emitJvp<T>(e: Emit<T>, block: Block, args: readonly T[], tangent
     const t = tangents[i];
     if (t !== null && t !== undefined && isFloatT(p.type)) tan.set(p, t);
   });
-  const get = (v: Value): T => {
-    const x = env.get(v);
-    if (x === undefined) throw new Error(`internal: jvp: %${v.id} read before it is defined (regions must be closed)`);
-    return x;
-  };
+  const get = envReader(env, 'jvp');
   for (const op of block.ops) {
     checkClosed(op, (v) => env.has(v));
     const ins = op.operands.map(get);
