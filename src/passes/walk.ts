@@ -43,29 +43,8 @@ export function rebuildOp(op: Op, operands: readonly Value[], regions: readonly 
   return same ? op : { ...op, operands: [...operands], regions: [...regions] };
 }
 
-/** Every value `block` reads that it does not define itself (what a region captures from outside). */
-export function freeValues(block: Block): Set<Value> {
-  const defined = new Set<Value>(block.params);
-  const free = new Set<Value>();
-  const read = (v: Value) => {
-    if (!defined.has(v)) free.add(v);
-  };
-  for (const op of block.ops) {
-    op.operands.forEach(read);
-    for (const r of op.regions) freeValues(r).forEach(read);
-    op.results.forEach((v) => defined.add(v));
-  }
-  block.results.forEach(read);
-  return free;
-}
-
-/** The values an op reads at its own level: its operands plus what its regions capture. */
-export function opReads(op: Op): Value[] {
-  if (op.regions.length === 0) return [...op.operands];
-  const out = new Set<Value>(op.operands);
-  for (const r of op.regions) freeValues(r).forEach((v) => out.add(v));
-  return [...out];
-}
+// Moved to src/ir (executors outside the passes need them too); re-exported for the passes.
+export { freeValues, opReads } from '../ir/free_values.js';
 
 /** Walks every op in `block` and its regions, outermost first. */
 export function forEachOp(block: Block, visit: (op: Op, depth: number) => void, depth = 0): void {

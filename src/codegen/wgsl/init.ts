@@ -5,6 +5,7 @@
 import { KilnError } from '../../ir/error.js';
 import { registerDevice } from '../device.js';
 import type { WebGPUDevice } from './device.js';
+import { requestGpuDevice } from './adapter.js';
 
 export interface WebGPUOptions {
   powerPreference?: 'low-power' | 'high-performance';
@@ -30,23 +31,6 @@ registerDevice('webgpu', () => {
 
 let current: { device: WebGPUDevice; info: WebGPUInfo } | null = null;
 
-/** The GPU interface of this JS environment: navigator.gpu, or the `webgpu` package in Node. */
-async function findGpu(): Promise<GPU | null> {
-  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
-  if (!isNode) return null;
-  try {
-    // A variable specifier keeps bundlers from resolving the optional Node-only package.
-    const name = 'webgpu';
-    const mod = (await import(/* @vite-ignore */ name)) as { create?: (args: string[]) => GPU; globals?: object };
-    if (mod.globals) Object.assign(globalThis, mod.globals);
-    return mod.create ? mod.create([]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Finds a WebGPU adapter, creates the device and registers it as 'webgpu'. Throws a KilnError when
  * none is found (Node without a GPU or without the `webgpu` package, a browser without WebGPU).
@@ -60,28 +44,7 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
   let adapterName = 'provided device';
   let features: string[] = [];
   if (!device) {
-    const gpu = await findGpu();
-    if (!gpu) {
-      throw new KilnError(
-        "webgpu: no WebGPU adapter was found: this environment has no navigator.gpu (in Node, install the optional 'webgpu' package on a machine with a GPU, or run in a browser with WebGPU)",
-      );
-    }
-    const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
-    if (!adapter) throw new KilnError('webgpu: no WebGPU adapter was found (navigator.gpu.requestAdapter() returned null)');
-    features = [...adapter.features];
-    const l = adapter.limits;
-    device = await adapter.requestDevice({
-      requiredFeatures: features.includes('shader-f16') ? ['shader-f16' as GPUFeatureName] : [],
-      requiredLimits: {
-        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-        maxBufferSize: l.maxBufferSize,
-        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      },
-    });
-    adapterName = [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+    ({ device, adapterName, features } = await requestGpuDevice(options.powerPreference));
   } else {
     features = [...device.features];
   }
