@@ -49,6 +49,8 @@ const freeAll = (heap: Heap, bs: readonly WasmBuffer[]) => bs.forEach((b) => hea
 export class PlanRunner {
   private arena: { base: number; block: number } | null = null;
   private readonly consts: WasmBuffer[];
+  /** Iterations one `while` may run before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
+  maxWhileIterations = Infinity;
 
   constructor(readonly plan: ExecutablePlan, readonly kernels: readonly KernelInfo[], readonly constBuffers: readonly WasmBuffer[], private readonly rt: Runtime) {
     this.consts = [...constBuffers];
@@ -145,11 +147,15 @@ export class PlanRunner {
         const bodyCaps = st.bodyCaptures.map((s) => bufs[s]!);
         let carry = st.args.map((s) => bufs[s]!);
         let owned = false;
-        for (;;) {
+        for (let count = 0; ; count++) {
           const [c] = this.runProgram(st.cond, [...carry, ...condCaps], false);
           const go = heap.u8[c.ptr] !== 0;
           heap.dispose(c);
           if (!go) break;
+          if (count >= this.maxWhileIterations) {
+            if (owned) freeAll(heap, carry);
+            throw new KilnError(`while: the loop ran ${count} iterations without its condition becoming false (limit ${this.maxWhileIterations}: LoadOptions.maxWhileIterations)`);
+          }
           const next = this.runProgram(st.body, [...carry, ...bodyCaps], false);
           if (owned) freeAll(heap, carry);
           carry = next;
