@@ -4,7 +4,7 @@
 export { loadArtifact, loadArtifactSync } from './runtime/load.js';
 export type { ArtifactSource } from './runtime/load.js';
 export { Artifact } from './runtime/artifact.js';
-export type { LoadOptions } from './runtime/artifact.js';
+export type { LoadOptions, RuntimeBackend } from './runtime/artifact.js';
 export { RuntimeTensor } from './runtime/tensor.js';
 export type { ArtifactInput, TensorLikeInput } from './runtime/inputs.js';
 export type { Manifest, TensorSpec, Backend } from './format/manifest.js';

@@ -7,7 +7,7 @@ import { KilnError } from '../ir/error.js';
 import type { CliIO } from './io.js';
 import { UsageError, parse } from './io.js';
 
-export const EXPORT_USAGE = `kiln export <module.js|module.ts> --out <artifact.kiln> [--name <export>] [--batch <symbol>] [--backends wasm|none]
+export const EXPORT_USAGE = `kiln export <module.js|module.ts> --out <artifact.kiln> [--name <export>] [--batch <symbol>] [--backends wasm,webgpu|none]
   The module exports \`kilnExport\` (or the export named by --name, or default) as
   { fn: function | jitted function | module, args: [example inputs or {shape, dtype} specs], options? }.
   --backends none leaves compiled code out (the runtime then interprets the IR).

@@ -1,6 +1,7 @@
 // A loaded artifact: the validated manifest, the parsed IR (re-specialized per batch size), the
-// weights, and `run`, which executes the IR with the reference interpreter. Nothing from the file is
-// ever evaluated as JavaScript: the IR is data for the interpreter, the weights are numbers.
+// weights, and `run`, which executes the file's wasm code, its WGSL on WebGPU when asked, or the IR
+// with the reference interpreter. Nothing from the file is ever evaluated as JavaScript: the IR is
+// data for the interpreter, the weights are numbers, WGSL goes to the GPU's shader compiler.
 import { KilnError } from '../ir/error.js';
 import type { HostArray } from '../ir/array.js';
 import type { Block, Function } from '../ir/function.js';
@@ -19,16 +20,31 @@ import { RuntimeTensor } from './tensor.js';
 import type { WasmPlanFile } from '../format/wasm_plan.js';
 import type { WasmProgram } from './wasm.js';
 import { loadWasmProgram, loadWasmProgramSync, readWasmPlan } from './wasm.js';
+import type { WgslPlanFile } from '../format/wgsl_plan.js';
+import type { WebGPUProgram } from './webgpu.js';
 import type { ArtifactInput } from './inputs.js';
+import { loadWebGPUProgram, readWgslPlan } from './webgpu.js';
 import { concreteShape, inferBatch, readInput, toHostArray } from './inputs.js';
+
+export type RuntimeBackend = 'auto' | 'wasm' | 'webgpu' | 'interpreter';
 
 export interface LoadOptions {
   /**
    * 'auto' (default): run the file's wasm code where it loads (at the batch size it was compiled for),
-   * else the interpreter; 'wasm': require the wasm code (a KilnError if it cannot load); 'interpreter':
-   * ignore compiled code.
+   * else the interpreter; 'wasm': require the wasm code (a KilnError if it cannot load); 'webgpu': run
+   * the file's WGSL on a GPU (navigator.gpu, the `webgpu` package in Node, or `gpuDevice`) at the
+   * compiled batch size, the interpreter at others (a KilnError if there is no GPU or no wgsl section);
+   * 'interpreter': ignore compiled code. WebGPU is never chosen by 'auto': it is asynchronous to
+   * acquire and agrees with the other backends within f32 tolerance, not bit for bit.
    */
-  backend?: 'auto' | 'wasm' | 'interpreter';
+  backend?: RuntimeBackend;
+  /** backend 'webgpu': run on this GPUDevice instead of requesting an adapter. */
+  gpuDevice?: GPUDevice;
+  /**
+   * Iterations one `while` loop may run before the call is a KilnError (default 1,000,000): an
+   * artifact from an untrusted source cannot hang the process with a loop that never ends.
+   */
+  maxWhileIterations?: number;
   /** Largest tensor (in elements) the IR may declare anywhere; guards against hostile shapes. Default 2^28. */
   maxElements?: number;
   /** How many batch sizes keep a specialized IR cached (default 8). */
@@ -59,9 +75,13 @@ export class Artifact {
   private readonly maxElements: number;
   private readonly cacheSize: number;
   private readonly programs = new Map<number, Function>();
-  private readonly backendOption: 'auto' | 'wasm' | 'interpreter';
+  private readonly backendOption: RuntimeBackend;
   private readonly wasmCode?: { bytes: Uint8Array; plan: WasmPlanFile };
   private wasm: WasmProgram | null = null;
+  private readonly wgslPlan?: WgslPlanFile;
+  private webgpu: WebGPUProgram | null = null;
+  private readonly gpuDevice?: GPUDevice;
+  readonly maxWhileIterations: number;
   /** Why the file's wasm code is not used (undefined when it is, or when there is none). */
   wasmError?: string;
 
@@ -71,6 +91,12 @@ export class Artifact {
     this.manifest = manifest;
     this.maxElements = options.maxElements ?? 2 ** 28;
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
+    const maxIter = options.maxWhileIterations ?? 1_000_000;
+    if (typeof maxIter !== 'number' || !(maxIter >= 0) || (!Number.isSafeInteger(maxIter) && maxIter !== Infinity)) {
+      throw new KilnError(`loadArtifact: maxWhileIterations must be a non-negative integer or Infinity, got ${String(options.maxWhileIterations)}`);
+    }
+    this.maxWhileIterations = maxIter;
+    this.gpuDevice = options.gpuDevice;
     this.irText = fromUtf8('artifact: section ir', sections.ir!);
     const stored = parseSafetensors(sections.weights!).tensors;
     const names = Object.keys(stored);
@@ -85,8 +111,11 @@ export class Artifact {
     });
     const example = this.program(manifest.batch?.example ?? 0);
     this.backendOption = options.backend ?? 'auto';
-    if (!['auto', 'wasm', 'interpreter'].includes(this.backendOption)) throw new KilnError(`loadArtifact: backend must be 'auto', 'wasm' or 'interpreter', got ${String(options.backend)}`);
-    if (sections.wasm && sections['wasm.plan'] && this.backendOption !== 'interpreter') {
+    if (!['auto', 'wasm', 'webgpu', 'interpreter'].includes(this.backendOption)) throw new KilnError(`loadArtifact: backend must be 'auto', 'wasm', 'webgpu' or 'interpreter', got ${String(options.backend)}`);
+    if (this.backendOption === 'webgpu') {
+      if (!sections.wgsl) throw new KilnError(`loadArtifact: backend 'webgpu' was asked for but ${this.name} carries no WebGPU code (export it with backends: ['webgpu'])`);
+      this.wgslPlan = readWgslPlan(sections.wgsl, example, this.maxElements);
+    } else if (sections.wasm && sections['wasm.plan'] && this.backendOption !== 'interpreter') {
       const plan = readWasmPlan(sections['wasm.plan'], example.body.params.length, this.maxElements * 8);
       const results = plan.main.results.map((r) => plan.main.slots[r]);
       const outs = example.body.results;
@@ -105,11 +134,27 @@ export class Artifact {
     this.wasmError = why;
   }
 
+  /** Acquires the GPU and compiles the file's shaders (loadArtifact calls this for backend 'webgpu'). */
+  async initWebGPU(): Promise<this> {
+    if (!this.wgslPlan || this.webgpu) return this;
+    try {
+      this.webgpu = await loadWebGPUProgram(this.program(this.manifest.batch?.example ?? 0), this.wgslPlan, this.weights, { device: this.gpuDevice, maxWhileIterations: this.maxWhileIterations });
+    } catch (e) {
+      throw new KilnError(`loadArtifact: the WebGPU code of ${this.name} does not load here: ${e instanceof Error ? e.message.replace(/^webgpu: /, '') : String(e)}`);
+    }
+    return this;
+  }
+
+  /** The GPU adapter the artifact runs on (backend 'webgpu'), or undefined. */
+  get adapter(): string | undefined {
+    return this.webgpu?.adapter;
+  }
+
   /** Instantiates the wasm code, if any (loadArtifact calls this; the sync loader calls initWasmSync). */
   async initWasm(): Promise<this> {
     if (!this.wasmCode || this.wasm) return this;
     try {
-      this.wasm = await loadWasmProgram(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length);
+      this.wasm = await loadWasmProgram(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxWhileIterations);
     } catch (e) {
       this.onWasmFailure(e);
     }
@@ -119,7 +164,7 @@ export class Artifact {
   initWasmSync(): this {
     if (!this.wasmCode || this.wasm) return this;
     try {
-      this.wasm = loadWasmProgramSync(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length);
+      this.wasm = loadWasmProgramSync(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxWhileIterations);
     } catch (e) {
       this.onWasmFailure(e);
     }
@@ -127,8 +172,9 @@ export class Artifact {
   }
 
   /** Which backend a call at batch size `n` runs on. */
-  backendFor(n = this.manifest.batch?.example ?? 0): 'wasm' | 'interpreter' {
-    return this.wasm && (!this.manifest.batch || n === this.manifest.batch.example) ? 'wasm' : 'interpreter';
+  backendFor(n = this.manifest.batch?.example ?? 0): 'wasm' | 'webgpu' | 'interpreter' {
+    const compiled = !this.manifest.batch || n === this.manifest.batch.example;
+    return compiled && this.webgpu ? 'webgpu' : compiled && this.wasm ? 'wasm' : 'interpreter';
   }
 
   get name(): string {
@@ -234,15 +280,18 @@ export class Artifact {
   /** Runs the artifact; outputs come back in signature order. */
   async run(inputs: readonly ArtifactInput[] | Record<string, ArtifactInput>): Promise<RuntimeTensor[]> {
     const { n, args } = await this.prepare(inputs);
-    return this.execute(n, args);
+    if (this.backendFor(n) !== 'webgpu') return this.execute(n, args);
+    this.program(n); // checks the signature like the other backends do
+    const outs = await this.webgpu!.run(args);
+    return outs.map((o, i) => new RuntimeTensor(this.manifest.outputs[i].name, o));
   }
 
-  /** Runs on prepared host arrays (the CLI and tests use this; `run` is the public door). */
+  /** Runs on prepared host arrays, synchronously: wasm or the interpreter (WebGPU runs only through `run`). */
   execute(n: number, args: HostArray[]): RuntimeTensor[] {
     const fn = this.program(n);
     let outs: HostArray[];
     try {
-      outs = this.backendFor(n) === 'wasm' ? this.wasm!.run(args) : interpret(fn, [...args, ...this.weights]);
+      outs = this.backendFor(n) === 'wasm' ? this.wasm!.run(args) : interpret(fn, [...args, ...this.weights], { maxWhileIterations: this.maxWhileIterations });
     } catch (e) {
       if (e instanceof KilnError) throw e;
       throw new KilnError(`artifact ${this.name}: execution failed: ${e instanceof Error ? e.message : String(e)}`);

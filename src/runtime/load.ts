@@ -25,7 +25,8 @@ async function readSource(source: ArtifactSource): Promise<Uint8Array> {
 export async function loadArtifact(source: ArtifactSource, options: LoadOptions = {}): Promise<Artifact> {
   const bytes = await readSource(source);
   try {
-    return await new Artifact(bytes, options).initWasm();
+    const art = new Artifact(bytes, options);
+    return options.backend === 'webgpu' ? await art.initWebGPU() : await art.initWasm();
   } catch (e) {
     if (e instanceof KilnError) throw e;
     // Validation is meant to catch everything; anything else still leaves as the library's error.
@@ -35,6 +36,7 @@ export async function loadArtifact(source: ArtifactSource, options: LoadOptions 
 
 /** The synchronous form, for bytes already in memory. */
 export function loadArtifactSync(bytes: Uint8Array, options: LoadOptions = {}): Artifact {
+  if (options?.backend === 'webgpu') throw new KilnError("loadArtifactSync: backend 'webgpu' needs the asynchronous loadArtifact (acquiring a GPU is asynchronous)");
   try {
     return new Artifact(bytes, options).initWasmSync();
   } catch (e) {

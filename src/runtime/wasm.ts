@@ -24,7 +24,7 @@ export function readWasmPlan(planBytes: Uint8Array, paramCount: number, maxBytes
   return checkWasmPlan(parseJson('artifact: section wasm.plan', fromUtf8('artifact: section wasm.plan', planBytes)), paramCount, maxBytes);
 }
 
-function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): WasmProgram {
+function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations: number): WasmProgram {
   const upload = (a: HostArray): WasmBuffer => {
     const bytes = sizeOf(a.shape) * BYTES[a.dtype];
     const b = heap.buffer(a.dtype, [...a.shape], bytes);
@@ -64,6 +64,7 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
   };
   // The plan types are structurally the backend's (checked field by field in checkWasmPlan).
   const runner = new PlanRunner(plan as unknown as ExecutablePlan, kernels, consts, rt);
+  runner.maxWhileIterations = maxWhileIterations;
   const weightBufs = weights.map(upload);
   return {
     run(inputs) {
@@ -82,14 +83,14 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
 }
 
 /** Instantiates (asynchronously: browsers refuse large synchronous compiles on the main thread). */
-export async function loadWasmProgram(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): Promise<WasmProgram> {
+export async function loadWasmProgram(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations = Infinity): Promise<WasmProgram> {
   const heap = new Heap({ initialPages: 16 });
   const { instance } = await WebAssembly.instantiate(moduleBytes as Uint8Array<ArrayBuffer>, { env: { memory: heap.memory } });
-  return makeProgram(instance, heap, plan, weights, inputCount);
+  return makeProgram(instance, heap, plan, weights, inputCount, maxWhileIterations);
 }
 
-export function loadWasmProgramSync(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number): WasmProgram {
+export function loadWasmProgramSync(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations = Infinity): WasmProgram {
   const heap = new Heap({ initialPages: 16 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes as Uint8Array<ArrayBuffer>), { env: { memory: heap.memory } });
-  return makeProgram(instance, heap, plan, weights, inputCount);
+  return makeProgram(instance, heap, plan, weights, inputCount, maxWhileIterations);
 }

@@ -50,8 +50,8 @@ beforeAll(async () => {
 describe('artifacts with wasm code', () => {
   it('carries the module and plan, and runs them at the compiled batch size with the same bits as the wasm device', async () => {
     const info = inspectArtifact(mlpBytes);
-    expect(info.backends).toEqual(['interpreter', 'wasm']);
-    expect(info.sections.map((s) => s.name)).toEqual(['ir', 'weights', 'wasm', 'wasm.plan']);
+    expect(info.backends).toEqual(['interpreter', 'wasm', 'webgpu']);
+    expect(info.sections.map((s) => s.name)).toEqual(['ir', 'weights', 'wasm', 'wasm.plan', 'wgsl']);
     const art = await loadArtifact(mlpBytes);
     expect(art.wasmError).toBeUndefined();
     expect(art.backendFor(2)).toBe('wasm');

@@ -1,0 +1,75 @@
+// kiln/runtime on WebGPU in headless Chromium (SwiftShader): the demo's CNN (conv-bn-relu-pool x2 +
+// MLP, eval mode, seeded weights) exported in Node runs from a page bundled from src/runtime.ts alone
+// with {backend: 'webgpu'} and matches the in-process model within f32 tolerance with the same
+// predicted classes; a batch size other than the compiled one falls back to the interpreter; a `while`
+// that never ends stops at maxWhileIterations. Skipped when Chromium is absent.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, runPage } from './harness.js';
+import '../../src/index.js';
+import * as nn from '../../src/frontend/nn/index.js';
+import type { Tensor } from '../../src/frontend/tensor.js';
+import { manualSeed } from '../../src/frontend/random.js';
+import { exportArtifact } from '../../src/frontend/export/export.js';
+import { whileLoop } from '../../src/frontend/control.js';
+import { binary } from '../../src/frontend/ops/elementwise.js';
+import { randTensor } from '../export/helpers.js';
+
+const entry = fileURLToPath(new URL('./runtime_webgpu_page/entry.ts', import.meta.url));
+const available = existsSync(CHROMIUM);
+
+/** examples/demo.ts's FashionCNN, narrower. */
+class FashionCNN extends nn.Module {
+  features: nn.Sequential;
+  classifier: nn.Sequential;
+  constructor(width: number, hidden: number) {
+    super();
+    this.features = new nn.Sequential(
+      new nn.Conv2d(1, width, 3, { padding: 1 }), new nn.BatchNorm2d(width), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(width, 2 * width, 3, { padding: 1 }), new nn.BatchNorm2d(2 * width), new nn.ReLU(), new nn.MaxPool2d(2),
+    );
+    this.classifier = new nn.Sequential(new nn.Linear(2 * width * 7 * 7, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
+  }
+  forward(x: Tensor): Tensor {
+    const h = this.features.call(x) as Tensor;
+    return this.classifier.call(h.reshape([h.shape[0], -1])) as Tensor;
+  }
+}
+
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () => {
+  it('runs the demo CNN artifact on WebGPU from a runtime-only page, matching the in-process model', async () => {
+    manualSeed(7);
+    const model = new FashionCNN(8, 32).eval();
+    const bytes = await exportArtifact(model, [randTensor([4, 1, 28, 28], 1)], { batch: 'N' });
+    const cases = [4, 3].map((n) => {
+      const x = randTensor([n, 1, 28, 28], 20 + n);
+      return { name: `batch ${n}`, shape: [n, 1, 28, 28], input: Array.from(x.dataSync()), output: Array.from(model.call(x).dataSync()), classes: 10, backend: n === 4 ? 'webgpu' : 'interpreter', tolerance: 1e-3 };
+    });
+    const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), 0), (c: Tensor) => binary('add', c, 1), x);
+    const foreverBytes = await exportArtifact(forever, [randTensor([4], 5)], { backends: ['webgpu'] });
+    const esbuild = await import('esbuild');
+    const out = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+      metafile: true,
+      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
+    });
+    // The page holds the runtime and nothing else of Kiln.
+    const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
+    expect(modules.filter((p) => !/^src\/(ir|format|runtime)\/|^src\/runtime\.ts$|^src\/codegen\/wasm\/(heap|program)\.ts$|^src\/codegen\/wgsl\/(adapter|exec|runtime|types)\.ts$/.test(p))).toEqual([]);
+    const report = await runPage(out.outputFiles[0].text, { timeoutMs: 150_000 });
+    expect(report.fatal, report.fatal).toBeUndefined();
+    for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
+    const failed = report.results.filter((r) => !r.ok);
+    expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
+    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
+  });
+});

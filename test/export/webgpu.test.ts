@@ -1,0 +1,98 @@
+// Artifacts carrying WebGPU code (section wgsl), checked without a GPU: what the section holds, that
+// the loader validates it against the IR before asking for a device (a tampered plan, even re-hashed,
+// is a KilnError), that Node without a GPU says so, and the `while` iteration bound of every backend.
+// Running the shaders is test/browser/runtime_webgpu.test.ts (headless Chromium).
+import { describe, expect, it } from 'vitest';
+import '../../src/index.js';
+import '../../src/codegen/wasm/device.js';
+import { KilnError } from '../../src/ir/error.js';
+import type { Tensor } from '../../src/frontend/tensor.js';
+import { exportArtifact } from '../../src/frontend/export/export.js';
+import { whileLoop } from '../../src/frontend/control.js';
+import { binary } from '../../src/frontend/ops/elementwise.js';
+import { loadArtifact, loadArtifactSync, inspectArtifact } from '../../src/runtime.js';
+import { TinyMlp, randTensor, rawContainer, splitContainer } from './helpers.js';
+
+/** The artifact with its wgsl section's JSON rewritten (and the file re-hashed, so only validation can catch it). */
+function withPlan(bytes: Uint8Array, edit: (plan: any) => void): Uint8Array {
+  const { manifest, sections } = splitContainer(bytes);
+  const out = sections.map((s) => {
+    if (s.name !== 'wgsl') return s;
+    const plan = JSON.parse(new TextDecoder().decode(s.bytes));
+    edit(plan);
+    return { name: s.name, bytes: new TextEncoder().encode(JSON.stringify(plan)) };
+  });
+  return rawContainer(manifest, out);
+}
+
+describe('artifacts with WebGPU code', () => {
+  it('carry WGSL kernels lined up with the IR, emitted for the WebGPU default limits', async () => {
+    const bytes = await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { batch: 'N' });
+    const info = inspectArtifact(bytes);
+    expect(info.backends).toEqual(['interpreter', 'wasm', 'webgpu']);
+    const { sections } = splitContainer(bytes);
+    const plan = JSON.parse(new TextDecoder().decode(sections.find((s) => s.name === 'wgsl')!.bytes));
+    expect(plan.version).toBe(1);
+    expect(plan.limits).toEqual({ maxStorageBuffers: 8, maxThreads: 256, maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384 });
+    expect(plan.kernels.length).toBeGreaterThan(0);
+    expect(plan.kernels.length).toBe(info.kernels.webgpu);
+    for (const k of plan.kernels) for (const ph of k.phases) expect(ph.code).toMatch(/@compute/);
+    // Asked for alone: only the wgsl section; not asked for: none.
+    expect(inspectArtifact(await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { backends: ['webgpu'] })).backends).toEqual(['interpreter', 'webgpu']);
+    expect(inspectArtifact(await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { backends: ['wasm'] })).backends).toEqual(['interpreter', 'wasm']);
+  });
+
+  it('float64 functions carry no WebGPU code, and asking for it is a KilnError naming the dtype', async () => {
+    const f = (x: Tensor) => binary('mul', x, x);
+    const x = randTensor([3], 2).astype('float64');
+    expect(inspectArtifact(await exportArtifact(f, [x])).backends).not.toContain('webgpu');
+    await expect(exportArtifact(f, [x], { backends: ['webgpu'] })).rejects.toThrow(/webgpu backend cannot compile f: .*f64 is not supported on webgpu/);
+  });
+
+  it('backend webgpu: no wgsl section, no GPU in Node, and the sync loader are KilnErrors', async () => {
+    const mlp = new TinyMlp();
+    const plain = await exportArtifact(mlp, [randTensor([2, 6], 1)], { backends: ['wasm'] });
+    await expect(loadArtifact(plain, { backend: 'webgpu' })).rejects.toThrow(/carries no WebGPU code/);
+    const bytes = await exportArtifact(mlp, [randTensor([2, 6], 1)]);
+    await expect(loadArtifact(bytes, { backend: 'webgpu' })).rejects.toThrow(/WebGPU code of TinyMlp does not load here: no WebGPU adapter was found/);
+    expect(() => loadArtifactSync(bytes, { backend: 'webgpu' })).toThrow(/asynchronous/);
+    // 'auto' never picks WebGPU: the same file runs on wasm.
+    expect((await loadArtifact(bytes)).backendFor()).toBe('wasm');
+  });
+
+  it('a tampered plan (re-hashed) is rejected before any GPU is asked for', async () => {
+    const bytes = await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { backends: ['webgpu'] });
+    const cases: [string, (p: any) => void, RegExp][] = [
+      ['a kernel fewer', (p) => p.kernels.pop(), /holds \d+ kernels, the IR needs \d+/],
+      ['a binding past the buffers', (p) => (p.kernels[0].phases[0].bindings[0] = 99), /bindings holds 99/],
+      ['an output of the wrong size', (p) => (p.kernels[0].buffers.find((b: any) => b.role === 'output').size += 1), /has outputs .* but its .* op has/],
+      ['a huge buffer', (p) => (p.kernels[0].buffers[0].size = 2 ** 40), /size must be an integer in \[0, \d+\]/],
+      ['float64', (p) => (p.kernels[0].buffers[0].dtype = 'float64'), /WGSL has no float64/],
+      ['an unknown field', (p) => (p.kernels[0].phases[0].eval = 'x'), /unknown field "eval"/],
+      ['no code', (p) => (p.kernels[0].phases[0].code = ''), /code must be WGSL source/],
+      ['a version', (p) => (p.version = 2), /version 2 is not 1/],
+      ['launch size past the grid', (p) => (p.kernels[0].phases[0].workgroups = 2 ** 40), /workgroups must be an integer/],
+    ];
+    for (const [what, edit, msg] of cases) {
+      const bad = withPlan(bytes, edit);
+      await expect(loadArtifact(bad, { backend: 'webgpu' }), what).rejects.toThrow(KilnError);
+      await expect(loadArtifact(bad, { backend: 'webgpu' }), what).rejects.toThrow(msg);
+    }
+  });
+
+  it('a while loop that never ends is a KilnError past maxWhileIterations, on wasm and on the interpreter', async () => {
+    // x >= 0 stays true while x grows: the loop never ends.
+    const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), randTensor([1], 3).sum().mul(0)), (c: Tensor) => binary('add', c, 1), x);
+    const x = randTensor([4], 5).abs();
+    const bytes = await exportArtifact(forever, [x], { backends: ['wasm'] });
+    for (const backend of ['wasm', 'interpreter'] as const) {
+      const art = await loadArtifact(bytes, { backend, maxWhileIterations: 50 });
+      await expect(art.run([x]), backend).rejects.toThrow(/while: the loop ran 50 iterations without its condition becoming false \(limit 50: LoadOptions.maxWhileIterations\)/);
+    }
+    // A loop that ends under the limit runs.
+    const count = (x: Tensor) => whileLoop((c: Tensor) => binary('lt', c.sum(), 20), (c: Tensor) => binary('add', c, 1), x);
+    const ok = await loadArtifact(await exportArtifact(count, [x], { backends: ['wasm'] }), { maxWhileIterations: 50 });
+    expect((await ok.run([x]))[0].dataSync()[0]).toBeGreaterThan(0);
+    await expect(loadArtifact(bytes, { maxWhileIterations: -1 })).rejects.toThrow(/maxWhileIterations must be a non-negative integer/);
+  });
+});
