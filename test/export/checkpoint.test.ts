@@ -10,6 +10,7 @@ import { tensor } from '../../src/frontend/convert.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
 import { Module, parameter } from '../../src/frontend/nn/module.js';
 import { Adam, SGD } from '../../src/frontend/optim/optimizer.js';
+import { CosineAnnealingLR, StepLR } from '../../src/frontend/optim/schedulers.js';
 import { checkpointFromBytes, checkpointToBytes } from '../../src/frontend/io/checkpoint.js';
 import { values } from './helpers.js';
 
@@ -60,6 +61,48 @@ describe('checkpoints', () => {
     checkpointFromBytes(b, bytes);
     for (let k = 3; k < 5; k++) fakeStep(b, optB, k);
     expect(snapshot(b)).not.toEqual(snapshot(a));
+  });
+
+  it('resume Adam + cosine annealing exactly: the scheduler position travels with the checkpoint', async () => {
+    const run = (opt: Adam, sched: CosineAnnealingLR, net: Net, from: number, to: number) => {
+      for (let k = from; k < to; k++) {
+        fakeStep(net, opt, k);
+        sched.step();
+      }
+    };
+    const a = new Net();
+    const optA = new Adam(a.parameters(), { lr: 0.05 });
+    const schedA = new CosineAnnealingLR(optA, 8, 0.001);
+    run(optA, schedA, a, 0, 3);
+    const bytes = await checkpointToBytes(a, { optimizer: optA, scheduler: schedA });
+    run(optA, schedA, a, 3, 7);
+
+    const b = new Net();
+    const optB = new Adam(b.parameters(), { lr: 0.05 });
+    const schedB = new CosineAnnealingLR(optB, 8, 0.001);
+    checkpointFromBytes(b, bytes, { optimizer: optB, scheduler: schedB });
+    expect(schedB.t).toBe(3);
+    run(optB, schedB, b, 3, 7);
+    expect(snapshot(b)).toEqual(snapshot(a));
+    expect(optB.lr).toBe(optA.lr);
+
+    // Without the scheduler's position the schedule restarts (so the check above is not vacuous).
+    const c = new Net();
+    const optC = new Adam(c.parameters(), { lr: 0.05 });
+    const schedC = new CosineAnnealingLR(optC, 8, 0.001);
+    checkpointFromBytes(c, bytes, { optimizer: optC });
+    run(optC, schedC, c, 3, 7);
+    expect(snapshot(c)).not.toEqual(snapshot(a));
+
+    // A different schedule, another class, or a checkpoint without scheduler state: KilnErrors.
+    const d = new Net();
+    const optD = new Adam(d.parameters(), { lr: 0.05 });
+    expect(() => checkpointFromBytes(d, bytes, { optimizer: optD, scheduler: new CosineAnnealingLR(optD, 20, 0.001) })).toThrow(/CosineAnnealingLR.loadStateDict: at step 3 the saved schedule gave lr .* \(different hyperparameters\?\)/);
+    expect(() => checkpointFromBytes(d, bytes, { optimizer: optD, scheduler: new StepLR(optD, 2) })).toThrow(/StepLR.loadStateDict: the state is from CosineAnnealingLR/);
+    const optE = new Adam(d.parameters(), { lr: 0.1 });
+    expect(() => checkpointFromBytes(d, bytes, { scheduler: new CosineAnnealingLR(optE, 8, 0.001) })).toThrow(/initial lr of 0.05 but the optimizer's is 0.1/);
+    const noSched = await checkpointToBytes(a, { optimizer: optA });
+    expect(() => checkpointFromBytes(d, noSched, { scheduler: new CosineAnnealingLR(optD, 8) })).toThrow(/no scheduler state/);
   });
 
   it('rejects mismatches with a KilnError', async () => {

@@ -1,6 +1,7 @@
 // Training checkpoints: one safetensors file with the model's state dict (`model/<name>`), the
 // optimizer's slots (`optimizer/<param index>/<slot>`) and, in the metadata, the optimizer's step
-// count and learning rate plus user data, so training resumes exactly where it stopped.
+// count and learning rate, the lr scheduler's position, plus user data, so training resumes exactly
+// where it stopped (Adam + cosine annealing included).
 // Also adds `model.saveCheckpoint(path, {optimizer})` / `model.loadCheckpoint(...)` to Module.
 import { KilnError } from '../../ir/error.js';
 import { parseSafetensors, serializeSafetensors } from '../../format/safetensors.js';
@@ -11,6 +12,7 @@ import type { Tensor } from '../tensor.js';
 import { show } from '../args.js';
 import { Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
+import type { LRScheduler, SchedulerStateDict } from '../optim/schedulers.js';
 import { fromHostRecord, toHostRecord } from './safetensors.js';
 
 const META_KEY = 'kiln.checkpoint';
@@ -18,12 +20,16 @@ const FORMAT = 1;
 
 export interface CheckpointOptions {
   optimizer?: Optimizer<any>;
-  /** JSON-serializable data to keep with the checkpoint (epoch, best metric, scheduler state). */
+  /** A learning-rate scheduler whose position (step count, lr) is saved too. */
+  scheduler?: LRScheduler;
+  /** JSON-serializable data to keep with the checkpoint (epoch, best metric). */
   extra?: unknown;
 }
 
 export interface LoadCheckpointOptions {
   optimizer?: Optimizer<any>;
+  /** Continues this scheduler from the saved position (built like the saved one, on `optimizer`). */
+  scheduler?: LRScheduler;
   /** Model keys must match exactly (default true), as in loadStateDict. */
   strict?: boolean;
 }
@@ -39,6 +45,8 @@ interface Meta {
   format: number;
   kilnVersion: string;
   optimizer: { name: string; step: number; lr: number } | null;
+  /** Absent in checkpoints written before schedulers were saved. */
+  scheduler?: SchedulerStateDict | null;
   extra: unknown;
 }
 
@@ -60,7 +68,8 @@ async function checkpointBytes(op: string, model: Module, opts: CheckpointOption
     for (const [i, slots] of Object.entries(s.slots)) for (const [k, t] of Object.entries(slots)) tensors[`optimizer/${i}/${k}`] = t;
     optimizer = { name: s.name, step: s.step, lr: s.lr };
   }
-  const meta: Meta = { format: FORMAT, kilnVersion: KILN_VERSION, optimizer, extra: opts.extra ?? null };
+  const scheduler = opts.scheduler ? opts.scheduler.stateDict() : null;
+  const meta: Meta = { format: FORMAT, kilnVersion: KILN_VERSION, optimizer, scheduler, extra: opts.extra ?? null };
   let metaText: string;
   try {
     metaText = JSON.stringify(meta);
@@ -96,6 +105,11 @@ export function checkpointFromBytes(model: Module, bytes: Uint8Array, opts: Load
     }
     const state: OptimizerStateDict = { name: saved.name, step: saved.step, lr: saved.lr, slots };
     opts.optimizer.loadStateDict(state);
+  }
+  if (opts.scheduler) {
+    const sched = meta.scheduler;
+    if (!isRecord(sched)) throw new KilnError('loadCheckpoint: a scheduler was given but the checkpoint holds no scheduler state (save it with {scheduler})');
+    opts.scheduler.loadStateDict(sched as unknown as SchedulerStateDict);
   }
   return { step: isRecord(saved) && typeof saved.step === 'number' ? saved.step : 0, extra: meta.extra ?? null, kilnVersion: String(meta.kilnVersion) };
 }

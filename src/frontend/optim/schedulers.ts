@@ -3,6 +3,19 @@
 import { KilnError } from '../../ir/error.js';
 import type { Optimizer } from './optimizer.js';
 
+/** What `LRScheduler.stateDict()` returns (checkpoints keep it, so resuming continues the schedule). */
+export interface SchedulerStateDict {
+  /** The scheduler's class name. */
+  readonly name: string;
+  /** step() calls so far. */
+  readonly t: number;
+  /** The learning rate it had set, and the optimizer's initial lr the schedule is relative to. */
+  readonly lr: number;
+  readonly baseLr: number;
+}
+
+const close = (a: number, b: number) => a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+
 export abstract class LRScheduler {
   /** Number of step() calls so far. */
   t = 0;
@@ -18,6 +31,31 @@ export abstract class LRScheduler {
   }
   get lastLr(): number {
     return this.optimizer.lr;
+  }
+
+  stateDict(): SchedulerStateDict {
+    return { name: this.constructor.name, t: this.t, lr: this.optimizer.lr, baseLr: this.optimizer.initialLr };
+  }
+
+  /**
+   * Continues a saved schedule: the step count and the lr it had set. The schedule itself (class,
+   * hyperparameters, the optimizer's initial lr) comes from the constructor and must be the same:
+   * a different one is a KilnError rather than a silently different run.
+   */
+  loadStateDict(state: SchedulerStateDict): void {
+    const name = this.constructor.name;
+    if (typeof state !== 'object' || state === null) throw new KilnError(`${name}.loadStateDict: expected {name, t, lr, baseLr}, got ${String(state)}`);
+    if (state.name !== name) throw new KilnError(`${name}.loadStateDict: the state is from ${String(state.name)}`);
+    if (!Number.isSafeInteger(state.t) || state.t < 0) throw new KilnError(`${name}.loadStateDict: t ${String(state.t)} must be a non-negative integer`);
+    if (typeof state.baseLr !== 'number' || !close(state.baseLr, this.optimizer.initialLr)) {
+      throw new KilnError(`${name}.loadStateDict: the schedule was saved for an initial lr of ${String(state.baseLr)} but the optimizer's is ${this.optimizer.initialLr}`);
+    }
+    const lr = this.lrAt(state.t);
+    if (typeof state.lr !== 'number' || !close(lr, state.lr)) {
+      throw new KilnError(`${name}.loadStateDict: at step ${state.t} the saved schedule gave lr ${String(state.lr)}, this one gives ${lr} (different hyperparameters?)`);
+    }
+    this.t = state.t;
+    this.optimizer.lr = state.lr;
   }
 }
 
