@@ -12,6 +12,7 @@ import binaryen from './binaryen.js';
 import type { E } from './binaryen.js';
 import type { KernelEmitter } from './emit.js';
 import { tuning } from './lanes.js';
+import { panelNoWrap, panelPlan, panelRow } from './emit_pack.js';
 
 const I32 = binaryen.i32;
 const V128 = binaryen.v128;
@@ -218,8 +219,14 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
   const full = Math.floor(N / NR);
   const direct = contiguousLoad(s.rhs, vars.n) ? s.rhs : null;
   f.push(m.local.set(dst, scratch()));
+  // conv's im2col view: whole k rows of a panel as vectors where the image allows (emit_pack.ts).
+  const plan = direct || !tuning.vectorPack ? null : panelPlan(s.rhs, vars.n);
+  const noWrap = f.local(I32);
+  const rowOk = f.local(I32);
+  const rowAddr = f.local(I32);
   // Full panels (unless rhs is read in place).
   if (!onlyTail) forLoop(E, p, m.i32.const(0), m.i32.const(full), () => {
+    if (plan) f.push(m.local.set(noWrap, panelNoWrap(E, plan, () => m.i32.mul(get(p), m.i32.const(NR)), NR)));
     forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
       f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
       if (direct) {
@@ -232,12 +239,23 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
         for (const ix of indicesOf(s.rhs)) E.hoistIndex(ix, vars.n, new Set([vars.n]));
         const prevInner = E.inner;
         E.inner = vars.n;
-        for (let jj = 0; jj < NR; jj++) {
-          E.scoped(() => {
-            f.push(m.f32.store(jj * 4, 4, get(dst), E.expr(s.rhs, S)));
-          });
-          f.push(m.local.set(nv, m.i32.add(get(nv), m.i32.const(1))));
-        }
+        const columns = f.block(() => {
+          for (let jj = 0; jj < NR; jj++) {
+            E.scoped(() => {
+              f.push(m.f32.store(jj * 4, 4, get(dst), E.expr(s.rhs, S)));
+            });
+            f.push(m.local.set(nv, m.i32.add(get(nv), m.i32.const(1))));
+          }
+        });
+        if (plan) {
+          f.push(m.local.set(rowOk, m.i32.const(0)));
+          f.push(m.if(get(noWrap), E.scoped(() => f.block(() => panelRow(E, plan, NR, rowOk, rowAddr)))));
+          const vector = m.block(null, [
+            m.v128.store(0, 4, get(dst), m.v128.load(0, 4, get(rowAddr))),
+            m.v128.store(16, 4, get(dst), m.v128.load(16, 4, get(rowAddr))),
+          ]);
+          f.push(m.if(get(rowOk), vector, columns));
+        } else f.push(columns);
         E.inner = prevInner;
       }
       f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));

@@ -14,6 +14,8 @@ export const tuning = {
   mr: 4,
   /** Unrolling of the contraction's k loop. */
   kUnroll: 1,
+  /** Pack conv's im2col panels with vector copies where the image allows (emit_pack.ts). */
+  vectorPack: true,
 };
 
 /** A reusable value: each call makes a fresh read of the local holding it. */

@@ -1,0 +1,63 @@
+// The float32 contraction kernels' code paths against the reference interpreter: conv's vector
+// im2col packing (interior rows, border rows, panels that wrap an image row, strides, dilations,
+// groups, a fused prologue), with each `tuning` switch of the contraction both on and off.
+import { afterEach, describe, it } from 'vitest';
+import { Builder } from '../../src/ir/builder.js';
+import { runPipeline } from '../../src/passes/pipeline.js';
+import { tuning } from '../../src/codegen/wasm/lanes.js';
+import { createWasmDevice } from '../../src/codegen/wasm/device.js';
+import { evalPrimitive } from '../../src/ir/interpret.js';
+import type { AnyAttrs } from '../../src/ir/ops.js';
+import { checkFunction, expectClose, randomArray } from './helpers.js';
+import { randomInputs } from '../passes/helpers.js';
+
+const f32 = (...shape: number[]) => ({ dtype: 'float32' as const, shape });
+const tol = { rtol: 1e-5, atol: 1e-5 };
+const saved = { ...tuning };
+afterEach(() => void Object.assign(tuning, saved));
+
+/** A fresh device per setting: eager kernels are cached per device, compiled with the tuning of the time. */
+function checkWith(sw: Partial<typeof tuning>, prim: 'conv' | 'dot_general', x: number[], w: number[], attrs: AnyAttrs, seed: number): void {
+  Object.assign(tuning, saved, sw);
+  const d = createWasmDevice({ threads: 1 });
+  const inputs = [randomArray('float32', x, seed), randomArray('float32', w, seed + 1)];
+  const want = evalPrimitive(prim, inputs, attrs)[0];
+  const got = d.readSync(d.execute(prim, inputs.map((a) => d.upload(a)), attrs, [])[0]);
+  expectClose(got, want, tol.rtol, tol.atol, `${prim} ${JSON.stringify([x, w, attrs, sw])}`);
+}
+
+const conv2 = (over: Partial<Record<string, unknown>> = {}): AnyAttrs => ({ stride: [1, 1], padding: [[1, 1], [1, 1]], lhsDilation: [1, 1], rhsDilation: [1, 1], groups: 1, ...over });
+
+describe('conv: vector im2col packing', () => {
+  const cases: [number[], number[], AnyAttrs][] = [
+    // Rows of 16 and 32: panels never wrap; padding makes the edge columns guarded.
+    [[2, 3, 16, 16], [5, 3, 3, 3], conv2()],
+    [[1, 2, 8, 32], [4, 2, 3, 3], conv2({ padding: [[2, 0], [0, 2]] })],
+    // Rows of 28 and 13: some panels wrap a row (element path), plus the partial last panel.
+    [[2, 1, 28, 28], [6, 1, 3, 3], conv2()],
+    [[1, 4, 13, 13], [3, 4, 3, 3], conv2({ padding: [[0, 0], [0, 0]] })],
+    // Strides (lanes not contiguous: element path), dilations, groups, 1x1 and a 1-d conv.
+    [[1, 3, 17, 18], [4, 3, 3, 3], conv2({ stride: [2, 2] })],
+    [[1, 2, 12, 20], [3, 2, 3, 3], conv2({ rhsDilation: [2, 2], padding: [[2, 2], [2, 2]] })],
+    [[1, 2, 9, 10], [3, 2, 3, 3], conv2({ lhsDilation: [2, 1] })],
+    [[2, 4, 10, 24], [6, 2, 3, 3], conv2({ groups: 2 })],
+    [[3, 5, 8, 16], [7, 5, 1, 1], conv2({ padding: [[0, 0], [0, 0]] })],
+    [[2, 3, 40], [4, 3, 5], { stride: [1], padding: [[2, 2]], lhsDilation: [1], rhsDilation: [1], groups: 1 }],
+  ];
+  for (const vectorPack of [true, false]) {
+    it(`agrees with the interpreter (vectorPack ${vectorPack})`, () => {
+      cases.forEach(([x, w, attrs], i) => checkWith({ vectorPack }, 'conv', x, w, attrs, 100 + 2 * i));
+    });
+  }
+
+  it('a fused prologue (relu of the input) and epilogue (bias, tanh) keep their meaning', () => {
+    const b = new Builder();
+    const x = b.param(f32(2, 3, 16, 24), 'x');
+    const w = b.param(f32(4, 3, 3, 3), 'w');
+    const bias = b.param(f32(2, 4, 16, 24), 'bias');
+    const r = b.op1('max', [x, b.constant(0, 'float32', [2, 3, 16, 24])], {});
+    const c = b.op1('conv', [r, w], conv2() as never);
+    const fn = b.finish('convRelu', [b.op1('tanh', [b.op1('add', [c, bias], {})], {})]);
+    checkFunction(runPipeline(fn), randomInputs(fn, 5), tol);
+  });
+});
