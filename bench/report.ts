@@ -43,6 +43,7 @@ export function speedup(unit: Unit, a: number | null, b: number | null): number 
   return HIGHER_IS_BETTER[unit] ? a / b : b / a;
 }
 
+/** The JS/wasm libraries a Kiln user would otherwise pick; onnxruntime's native code is a separate reference column. */
 const PEERS: SystemId[] = ['tfjs-wasm', 'tfjs-cpu', 'jax-wasm'];
 
 function bestPeer(r: RowResult): { system: SystemId; value: number } | null {
@@ -58,14 +59,14 @@ function bestPeer(r: RowResult): { system: SystemId; value: number } | null {
 const ratio = (x: number | null) => (x === null ? '—' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}×`);
 
 export function markdownTable(rows: readonly RowResult[]): string {
-  const head = ['workload', 'unit', ...SYSTEMS.map((s) => SYSTEM_LABEL[s]), 'jit vs eager', 'jit vs best peer'];
+  const head = ['workload', 'unit', ...SYSTEMS.map((s) => SYSTEM_LABEL[s]), 'jit vs eager', 'jit vs best peer', 'jit vs native'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
   for (const r of rows) {
     const jit = value(r, 'kiln-jit');
     const peer = bestPeer(r);
     const vsPeer = peer ? `${ratio(speedup(r.unit, jit, peer.value))} (${SYSTEM_LABEL[peer.system]})` : '—';
     const cells = SYSTEMS.map((s) => formatValue(value(r, s)));
-    lines.push(`| ${r.title} | ${r.unit}${HIGHER_IS_BETTER[r.unit] ? ' ↑' : ' ↓'} | ${cells.join(' | ')} | ${ratio(speedup(r.unit, jit, value(r, 'kiln-eager')))} | ${vsPeer} |`);
+    lines.push(`| ${r.title} | ${r.unit}${HIGHER_IS_BETTER[r.unit] ? ' ↑' : ' ↓'} | ${cells.join(' | ')} | ${ratio(speedup(r.unit, jit, value(r, 'kiln-eager')))} | ${vsPeer} | ${ratio(speedup(r.unit, jit, value(r, 'onnx-native')))} |`);
   }
   return lines.join('\n');
 }
@@ -139,6 +140,7 @@ const COLORS: Record<SystemId, string> = {
   'tfjs-wasm': '#2a9d8f',
   'tfjs-cpu': '#8ab17d',
   'jax-wasm': '#457b9d',
+  'onnx-native': '#6d597a',
 };
 
 export const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -150,9 +152,12 @@ export function resultsSvg(rows: readonly RowResult[], title: string): string {
   const labelW = 200;
   const plotW = 420;
   const legendH = 30;
+  const legendPerLine = 4;
+  const legendLines = Math.ceil(SYSTEMS.length / legendPerLine);
   const titleH = 18;
   const groupH = titleH + SYSTEMS.length * barH + gap;
-  const height = legendH + 30 + rows.length * groupH + 24;
+  const top = legendH + legendLines * 16 + 14;
+  const height = top + rows.length * groupH + 24;
   const width = labelW + plotW + 110;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
@@ -160,10 +165,11 @@ export function resultsSvg(rows: readonly RowResult[], title: string): string {
     `<text x="12" y="18" font-size="14" font-weight="600">${escapeXml(title)}</text>`,
   ];
   SYSTEMS.forEach((s, i) => {
-    const x = 12 + i * 150;
-    out.push(`<rect x="${x}" y="${legendH}" width="10" height="10" fill="${COLORS[s]}"/><text x="${x + 14}" y="${legendH + 9}">${escapeXml(SYSTEM_LABEL[s])}</text>`);
+    const x = 12 + (i % legendPerLine) * 175;
+    const ly = legendH + Math.floor(i / legendPerLine) * 16;
+    out.push(`<rect x="${x}" y="${ly}" width="10" height="10" fill="${COLORS[s]}"/><text x="${x + 14}" y="${ly + 9}">${escapeXml(SYSTEM_LABEL[s])}</text>`);
   });
-  let y = legendH + 30;
+  let y = top;
   for (const r of rows) {
     const vals = SYSTEMS.map((s) => value(r, s));
     const present = vals.filter((v): v is number => v !== null && v > 0);

@@ -1,8 +1,9 @@
-// `npm run bench [-- --quick] [--only matmul,chain] [--no-peers] [--no-write]`: every workload on Kiln
-// eager, Kiln jit and the peers, side by side in one process, each cell checked against the reference
-// before it is timed; prints the table and writes bench/RESULTS.md, bench/results.svg, bench/results.json.
+// `npm run bench [-- --quick] [--only matmul,chain] [--no-peers] [--no-write] [--out dir]`: every workload
+// on Kiln eager, Kiln jit and the peers, side by side in one process, each cell checked against the
+// reference before it is timed; prints the table and writes RESULTS.md, results.svg and results.json to
+// bench/ (a full run) or out/bench-quick/ (--quick: a short run never overwrites the committed results).
 import { cpus, loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { measureCell } from './harness.js';
 import type { Row, RowResult, TimingOptions } from './harness.js';
@@ -20,11 +21,12 @@ const { values: args } = parseArgs({
     'no-peers': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     threads: { type: 'string' },
-    out: { type: 'string', default: new URL('.', import.meta.url).pathname },
+    out: { type: 'string' },
   },
 });
 
 const quick = args.quick!;
+const outDir = args.out ?? new URL(quick ? '../out/bench-quick/' : '.', import.meta.url).pathname;
 const timing: TimingOptions = quick ? { maxTime: 0.25, minSamples: 2, firstCalls: 1, slowCalls: 0 } : { maxTime: 2.5, minSamples: 5, firstCalls: 3, slowCalls: 2 };
 const threads = Number(args.threads ?? cpus().length);
 
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
       const c = await measureCell(row, s, env, reference, timing);
       result.cells.push(c);
       const what = c.value !== null ? `${formatValue(c.value)} ${row.unit}` : `— (${c.skipped})`;
-      if (c.value !== null || row.impls[s]) console.log(`  ${SYSTEM_LABEL[s].padEnd(18)} ${what}${c.info ? `   [${c.info}]` : ''}`);
+      if (c.value !== null || row.impls[s]) console.log(`  ${SYSTEM_LABEL[s].padEnd(21)} ${what}${c.info ? `   [${c.info}]` : ''}`);
     }
     results.push(result);
     console.log(`  (row ${((performance.now() - rowStart) / 1e3).toFixed(1)} s)`);
@@ -86,7 +88,8 @@ async function main(): Promise<void> {
   const report: RunReport = { machine: m, versions: env.versions, kilnDevice: env.kilnDevice, quick, seconds: (performance.now() - t0) / 1e3, notes: env.notes, rows: results };
   console.log(`\n${markdownTable(results)}\n\n${(report.seconds / 60).toFixed(1)} minutes`);
   if (!args['no-write']) {
-    const dir = args.out!.endsWith('/') ? args.out! : `${args.out}/`;
+    const dir = outDir.endsWith('/') ? outDir : `${outDir}/`;
+    mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}RESULTS.md`, resultsMarkdown(report));
     writeFileSync(`${dir}results.svg`, resultsSvg(results, `Kiln vs peers, ${m.cpus} CPUs, ${m.date.slice(0, 10)}`));
     writeFileSync(`${dir}results.json`, JSON.stringify(report, null, 1));

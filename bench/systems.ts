@@ -1,6 +1,7 @@
 // The systems a benchmark row runs on: Kiln eager and jit on its best CPU device, TensorFlow.js on
-// its wasm (XNNPACK) and cpu backends, and jax-js on wasm. Peers load lazily and at their best
-// settings on this machine; each load failure becomes a note instead of an abort.
+// its wasm (XNNPACK) and cpu backends, jax-js on wasm, and onnxruntime-node (native code) as the
+// reference for inference rows. Peers load lazily and at their best settings on this machine; each
+// load failure becomes a note instead of an abort.
 import os from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,7 @@ import { registerTfjsGradients } from './peers/tfjs_gradients.js';
 
 const require = createRequire(import.meta.url);
 
-export const SYSTEMS = ['kiln-eager', 'kiln-jit', 'tfjs-wasm', 'tfjs-cpu', 'jax-wasm'] as const;
+export const SYSTEMS = ['kiln-eager', 'kiln-jit', 'tfjs-wasm', 'tfjs-cpu', 'jax-wasm', 'onnx-native'] as const;
 export type SystemId = (typeof SYSTEMS)[number];
 
 export const SYSTEM_LABEL: Record<SystemId, string> = {
@@ -20,11 +21,13 @@ export const SYSTEM_LABEL: Record<SystemId, string> = {
   'tfjs-wasm': 'tfjs-wasm',
   'tfjs-cpu': 'tfjs-cpu',
   'jax-wasm': 'jax-js wasm (jit)',
+  'onnx-native': 'onnxruntime (native)',
 };
 
 export type Kiln = typeof import('../src/index.js');
 export type Tf = typeof import('@tensorflow/tfjs-core');
 export type Jax = typeof import('@jax-js/jax');
+export type Ort = typeof import('onnxruntime-node');
 
 export interface Env {
   kiln: Kiln;
@@ -34,6 +37,9 @@ export interface Env {
   /** Which tfjs backends initialized ('wasm', 'cpu'). */
   tfBackends: Set<string>;
   jax: Jax | null;
+  /** onnxruntime-node (inference rows only), and the intra-op threads its sessions use. */
+  ort: Ort | null;
+  threads: number;
   /** Facts for the results page: threads, fallbacks, load errors. */
   notes: string[];
   versions: Record<string, string>;
@@ -146,22 +152,38 @@ async function loadJax(notes: string[], threads: number): Promise<Jax | null> {
   }
 }
 
+/** onnxruntime-node: native CPU kernels (MLAS), the native reference for inference-only rows. */
+async function loadOrt(notes: string[], threads: number): Promise<Ort | null> {
+  try {
+    const mod = (await import('onnxruntime-node')) as Ort & { default?: Ort };
+    const ort = mod.default ?? mod;
+    if (!ort.listSupportedBackends().some((b) => b.name === 'cpu')) throw new Error('no cpu execution provider');
+    notes.push(`onnxruntime-node: native CPU execution provider, ${threads} intra-op thread${threads === 1 ? '' : 's'}, graph optimizations on; models built in code (bench/peers/onnx_model.ts); inference rows only (no training API in onnxruntime-node).`);
+    return ort;
+  } catch (e) {
+    notes.push(`onnxruntime-node did not load: ${(e as Error).message.split('\n')[0]}`);
+    return null;
+  }
+}
+
 export async function loadEnv(opts: { threads: number; peers: boolean }): Promise<Env> {
   const notes: string[] = [];
   const { kiln, device } = await loadKiln(notes);
   kiln.setDefaultDevice(device);
   const { tf, backends } = opts.peers ? await loadTfjs(notes, opts.threads) : { tf: null, backends: new Set<string>() };
   const jax = opts.peers ? await loadJax(notes, opts.threads) : null;
+  const ort = opts.peers ? await loadOrt(notes, opts.threads) : null;
   const versions: Record<string, string> = {
     kiln: (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
     '@tensorflow/tfjs-core': version('@tensorflow/tfjs-core'),
     '@tensorflow/tfjs-backend-wasm': version('@tensorflow/tfjs-backend-wasm'),
     '@tensorflow/tfjs-backend-cpu': version('@tensorflow/tfjs-backend-cpu'),
     '@jax-js/jax': version('@jax-js/jax'),
+    'onnxruntime-node': version('onnxruntime-node'),
     benny: version('benny'),
     binaryen: version('binaryen'),
   };
-  return { kiln, kilnDevice: device, tf, tfBackends: backends, jax, notes, versions };
+  return { kiln, kilnDevice: device, tf, tfBackends: backends, jax, ort, threads: opts.threads, notes, versions };
 }
 
 /** Which systems can run at all in this environment. */
@@ -176,6 +198,8 @@ export function available(env: Env, s: SystemId): boolean {
       return env.tfBackends.has('cpu');
     case 'jax-wasm':
       return env.jax !== null;
+    case 'onnx-native':
+      return env.ort !== null;
   }
 }
 

@@ -104,6 +104,6 @@ export function cnnRow(): Row {
       'kiln-eager': (env) => cnnImpl(env, false),
       'kiln-jit': (env) => cnnImpl(env, true),
     },
-    missing: { 'tfjs-wasm': peer, 'tfjs-cpu': peer, 'jax-wasm': peer },
+    missing: { 'tfjs-wasm': peer, 'tfjs-cpu': peer, 'jax-wasm': peer, 'onnx-native': 'inference only: onnxruntime-node has no training API' },
   };
 }

@@ -3,6 +3,8 @@
 import type { Impl } from '../harness.js';
 import type { Env, Jax, Tf } from '../systems.js';
 import type { Tensor } from '../../src/index.js';
+import { onnxModel } from '../peers/onnx_model.js';
+import type { OnnxGraph } from '../peers/onnx_model.js';
 
 type KilnFn = (...xs: Tensor[]) => Tensor;
 
@@ -89,6 +91,33 @@ export function jaxImpl(env: Env, fn: (jax: Jax, ...xs: any[]) => any, inputs: r
       out?.dispose();
       xs.forEach((x) => x.dispose());
       f.dispose();
+    },
+  };
+}
+
+/**
+ * onnxruntime-node on a model built in code: the graph's inputs are fed `inputs` in order (its
+ * initializers are baked in); one InferenceSession per cell, one awaited run() per call.
+ */
+export async function ortImpl(env: Env, graph: OnnxGraph, inputs: readonly Input[]): Promise<Impl> {
+  const ort = env.ort!;
+  const session = await ort.InferenceSession.create(onnxModel(graph), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: env.threads,
+    interOpNumThreads: 1,
+  });
+  const feeds = Object.fromEntries(graph.inputs.map((g, i) => [g.name, new ort.Tensor('float32', inputs[i].data as Float32Array, [...inputs[i].shape])]));
+  const output = graph.outputs[0].name;
+  let out: ArrayLike<number> | null = null;
+  return {
+    async run() {
+      const r = await session.run(feeds);
+      out = r[output].data as Float32Array;
+    },
+    result: () => out!,
+    dispose() {
+      void session.release();
     },
   };
 }

@@ -4,7 +4,15 @@ import type { Row } from '../harness.js';
 import type { Tensor } from '../../src/index.js';
 import { nchwToNhwc, nhwcToNchw, oihwToHwio, refChain, refConv2d, refMatmul, refSoftmaxRows, uniform } from '../data.js';
 import type { Input } from './common.js';
-import { jaxImpl, kilnImpl, tfImpl } from './common.js';
+import { jaxImpl, kilnImpl, ortImpl, tfImpl } from './common.js';
+import type { OnnxGraph } from '../peers/onnx_model.js';
+
+/** A one-output ONNX graph whose inputs are x0, x1, ... (fed in the row's input order). */
+function graph(name: string, inShapes: readonly (readonly number[])[], outShape: readonly number[], nodes: OnnxGraph['nodes'], initializers: OnnxGraph['initializers'] = []): OnnxGraph {
+  return { name, inputs: inShapes.map((shape, i) => ({ name: `x${i}`, shape })), outputs: [{ name: 'y', shape: outShape }], nodes, initializers };
+}
+
+const scalar = (name: string, v: number) => ({ name, shape: [], data: Float32Array.of(v) });
 
 /** Inputs are made once per row and shared by its cells (16M floats are 64 MB). */
 function lazy<T>(make: () => T): () => T {
@@ -39,6 +47,7 @@ function matmulRow(n: number, quick: boolean): Row {
       'tfjs-wasm': (env) => tfImpl(env, 'wasm', (tf, a, b) => tf.matMul(a, b), inputs()),
       'tfjs-cpu': (env) => tfImpl(env, 'cpu', (tf, a, b) => tf.matMul(a, b), inputs()),
       'jax-wasm': (env) => jaxImpl(env, (jax, a, b) => jax.numpy.matmul(a, b), inputs()),
+      'onnx-native': (env) => ortImpl(env, graph('matmul', [[n, n], [n, n]], [n, n], [{ op: 'MatMul', inputs: ['x0', 'x1'], outputs: ['y'] }]), inputs()),
     },
   };
 }
@@ -67,6 +76,26 @@ function chainRow(n: number, label: string, quick: boolean): Row {
       'tfjs-cpu': (env) => tfImpl(env, 'cpu', (tf, x) => tf.sub(tf.mul(tf.tanh(tf.add(tf.mul(x, 1.5), 0.5)), tf.sigmoid(x)), tf.mul(x, 0.1)), inputs()),
       'jax-wasm': (env) =>
         jaxImpl(env, (jax, x) => jax.numpy.tanh(x.ref.mul(1.5).add(0.5)).mul(jax.nn.sigmoid(x.ref)).sub(x.mul(0.1)), inputs()),
+      'onnx-native': (env) =>
+        ortImpl(
+          env,
+          graph(
+            'chain',
+            [[n]],
+            [n],
+            [
+              { op: 'Mul', inputs: ['x0', 'c1_5'], outputs: ['a'] },
+              { op: 'Add', inputs: ['a', 'c0_5'], outputs: ['b'] },
+              { op: 'Tanh', inputs: ['b'], outputs: ['t'] },
+              { op: 'Sigmoid', inputs: ['x0'], outputs: ['s'] },
+              { op: 'Mul', inputs: ['t', 's'], outputs: ['ts'] },
+              { op: 'Mul', inputs: ['x0', 'c0_1'], outputs: ['x01'] },
+              { op: 'Sub', inputs: ['ts', 'x01'], outputs: ['y'] },
+            ],
+            [scalar('c1_5', 1.5), scalar('c0_5', 0.5), scalar('c0_1', 0.1)],
+          ),
+          inputs(),
+        ),
     },
   };
 }
@@ -87,6 +116,7 @@ function softmaxRow(quick: boolean): Row {
       'tfjs-wasm': (env) => tfImpl(env, 'wasm', (tf, x) => tf.softmax(x), inputs()),
       'tfjs-cpu': (env) => tfImpl(env, 'cpu', (tf, x) => tf.softmax(x), inputs()),
       'jax-wasm': (env) => jaxImpl(env, (jax, x) => jax.nn.softmax(x, -1), inputs()),
+      'onnx-native': (env) => ortImpl(env, graph('softmax', [[rows, cols]], [rows, cols], [{ op: 'Softmax', inputs: ['x0'], outputs: ['y'], attrs: { axis: -1 } }]), inputs()),
     },
   };
 }
@@ -114,6 +144,9 @@ function convRow(quick: boolean): Row {
       'tfjs-wasm': async (env) => nhwcResult(await tfImpl(env, 'wasm', (tf, a, b) => tf.conv2d(a, b, 1, 'same'), tfInputs()), outShape),
       'tfjs-cpu': async (env) => nhwcResult(await tfImpl(env, 'cpu', (tf, a, b) => tf.conv2d(a, b, 1, 'same'), tfInputs()), outShape),
       'jax-wasm': (env) => jaxImpl(env, (jax, a, b) => jax.lax.conv(a, b, [1, 1], 'SAME'), nchw()),
+      // ONNX convolves NCHW/OIHW like Kiln; the filter is an input here too, not a baked initializer.
+      'onnx-native': (env) =>
+        ortImpl(env, graph('conv2d', [xs, ws], outShape, [{ op: 'Conv', inputs: ['x0', 'x1'], outputs: ['y'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } }]), nchw()),
     },
   };
   function tfInputs(): Input[] {

@@ -5,7 +5,8 @@ import type { Impl, Row } from '../harness.js';
 import type { Env, Kiln } from '../systems.js';
 import type { Tensor } from '../../src/index.js';
 import { glorot, labels, uniform } from '../data.js';
-import { jitInfo } from './common.js';
+import { jitInfo, ortImpl } from './common.js';
+import type { OnnxGraph } from '../peers/onnx_model.js';
 import type { HasStats } from './common.js';
 
 const LR = 0.05;
@@ -188,6 +189,7 @@ function mlpTrainRow(): Row {
       'tfjs-cpu': (env) => tfTrainImpl(env, 'cpu', d()),
       'jax-wasm': (env) => jaxTrainImpl(env, d()),
     },
+    missing: { 'onnx-native': INFERENCE_ONLY },
   };
 }
 
@@ -288,6 +290,29 @@ function jaxTinyImpl(env: Env, d: MlpData): Impl {
   };
 }
 
+/** The tiny MLP as an ONNX graph: x is the one input, the weights are baked in as initializers. */
+function tinyOnnx(d: MlpData): OnnxGraph {
+  const layers = d.sizes.length - 1;
+  const nodes: OnnxGraph['nodes'] = [];
+  let h = 'x';
+  for (let i = 1; i <= layers; i++) {
+    const out = i === layers ? 'y' : `r${i}`;
+    nodes.push({ op: 'MatMul', inputs: [h, `w${i}`], outputs: [`m${i}`] }, { op: 'Add', inputs: [`m${i}`, `b${i}`], outputs: [i === layers ? out : `a${i}`] });
+    if (i < layers) nodes.push({ op: 'Relu', inputs: [`a${i}`], outputs: [out] });
+    h = out;
+  }
+  return {
+    name: 'tiny_mlp',
+    inputs: [{ name: 'x', shape: [d.batch, d.sizes[0]] }],
+    outputs: [{ name: 'y', shape: [d.batch, d.sizes[layers]] }],
+    initializers: Object.entries(d.params).map(([name, v]) => ({ name, shape: v.shape, data: v.data })),
+    nodes,
+  };
+}
+
+const INFERENCE_ONLY = 'inference only: onnxruntime-node has no training API';
+const NO_TRACE = 'no trace/compile step to compare (InferenceSession.create loads a fixed graph)';
+
 const TINY = [64, 64, 10];
 
 function tinyRows(): Row[] {
@@ -308,6 +333,7 @@ function tinyRows(): Row[] {
         'tfjs-wasm': (env) => tfTinyImpl(env, 'wasm', d()),
         'tfjs-cpu': (env) => tfTinyImpl(env, 'cpu', d()),
         'jax-wasm': (env) => jaxTinyImpl(env, d()),
+        'onnx-native': (env) => ortImpl(env, tinyOnnx(d()), [{ data: d().x, shape: [d().batch, d().sizes[0]] }]),
       },
     },
     {
@@ -322,7 +348,7 @@ function tinyRows(): Row[] {
         'kiln-jit': (env) => freshEachRun((i) => kilnTinyImpl(env, i ? mlpData(TINY, 1 + i, 700) : d(), true)),
         'jax-wasm': (env) => freshEachRun((i) => jaxTinyImpl(env, i ? mlpData(TINY, 1 + i, 700) : d())),
       },
-      missing: { 'kiln-eager': noCompile, 'tfjs-wasm': noCompile, 'tfjs-cpu': noCompile },
+      missing: { 'kiln-eager': noCompile, 'tfjs-wasm': noCompile, 'tfjs-cpu': noCompile, 'onnx-native': NO_TRACE },
     },
   ];
 }
@@ -343,7 +369,7 @@ function mlpCompileRow(): Row {
       'kiln-jit': (env) => freshEachRun((i) => kilnTrainImpl(env, i ? mlpData(MLP, 128 + 8 * i, 500) : d(), true)),
       'jax-wasm': (env) => freshEachRun((i) => jaxTrainImpl(env, i ? mlpData(MLP, 128 + 8 * i, 500) : d())),
     },
-    missing: { 'kiln-eager': noCompile, 'tfjs-wasm': noCompile, 'tfjs-cpu': noCompile },
+    missing: { 'kiln-eager': noCompile, 'tfjs-wasm': noCompile, 'tfjs-cpu': noCompile, 'onnx-native': NO_TRACE },
   };
 }
 

@@ -77,7 +77,7 @@ describe('measureCell', () => {
 
 describe('results page and chart', () => {
   const rows: RowResult[] = [
-    { id: 'a', title: 'matmul <1024>', unit: 'GFLOP/s', cells: [{ system: 'kiln-eager', value: 5 }, { system: 'kiln-jit', value: 20 }, { system: 'tfjs-wasm', value: 10, agreement: { ok: true, error: 1e-7 } }, { system: 'jax-wasm', value: null, skipped: 'failed: x' }] },
+    { id: 'a', title: 'matmul <1024>', unit: 'GFLOP/s', cells: [{ system: 'kiln-eager', value: 5 }, { system: 'kiln-jit', value: 20 }, { system: 'tfjs-wasm', value: 10, agreement: { ok: true, error: 1e-7 } }, { system: 'jax-wasm', value: null, skipped: 'failed: x' }, { system: 'onnx-native', value: 40 }] },
     { id: 'b', title: 'latency', unit: 'µs', cells: [{ system: 'kiln-eager', value: 400 }, { system: 'kiln-jit', value: 100 }, { system: 'tfjs-cpu', value: 50 }] },
   ];
 
@@ -86,8 +86,8 @@ describe('results page and chart', () => {
     expect(speedup('µs', 100, 50)).toBe(0.5);
     expect(speedup('ms', null, 1)).toBeNull();
     const md = markdownTable(rows);
-    expect(md.split('\n')[2]).toBe('| matmul <1024> | GFLOP/s ↑ | 5.00 | 20.0 | 10.0 | — | — | 4.00× | 2.00× (tfjs-wasm) |');
-    expect(md.split('\n')[3]).toBe('| latency | µs ↓ | 400 | 100 | — | 50.0 | — | 4.00× | 0.50× (tfjs-cpu) |');
+    expect(md.split('\n')[2]).toBe('| matmul <1024> | GFLOP/s ↑ | 5.00 | 20.0 | 10.0 | — | — | 40.0 | 4.00× | 2.00× (tfjs-wasm) | 0.50× |');
+    expect(md.split('\n')[3]).toBe('| latency | µs ↓ | 400 | 100 | — | 50.0 | — | — | 4.00× | 0.50× (tfjs-cpu) | — |');
     expect(formatValue(12345.6)).toBe('12,346');
     expect(formatValue(0.01234)).toBe('0.012');
   });
@@ -109,7 +109,7 @@ describe('results page and chart', () => {
     const svg = resultsSvg(rows, 'title & more');
     expect(svg).toContain('title &amp; more');
     expect(svg).toContain('matmul &lt;1024&gt;');
-    expect(svg.match(/<rect class="bar"/g)).toHaveLength(6);
+    expect(svg.match(/<rect class="bar"/g)).toHaveLength(7);
   });
 });
 
