@@ -8,7 +8,11 @@ import { isRecord } from './bytes.js';
 
 export const WASM_PLAN_VERSION = 1;
 
-/** Structurally the same as codegen/wasm/plan.ts's types (kept here so the runtime needs no codegen types). */
+/**
+ * The wasm launch plan's data shape, the one definition: codegen/wasm/plan.ts builds plans of these
+ * types (re-exported there as SlotType, Step, SlotKind, ProgramPlan), codegen/wasm/program.ts runs
+ * them, and this file reads and writes them as JSON.
+ */
 export interface PlanSlot {
   readonly dtype: DType;
   readonly shape: readonly number[];
@@ -24,12 +28,16 @@ export type PlanSlotKind = 'param' | 'const' | 'arena' | 'fresh';
 export interface PlanProgram {
   readonly slots: readonly PlanSlot[];
   readonly kinds: readonly PlanSlotKind[];
+  /** Arena byte offset per slot (-1 unless kind is arena) and the arena's size. */
   readonly arenaOffsets: readonly number[];
   readonly arenaBytes: number;
+  /** Constant index per slot (-1 unless kind is const). */
   readonly constOf: readonly number[];
+  /** Slots of the block params, then of the captured outer values. */
   readonly params: readonly number[];
   readonly steps: readonly PlanStep[];
   readonly results: readonly number[];
+  /** Fresh slots to free after each step (their last reader), not results. */
   readonly frees: readonly (readonly number[])[];
 }
 

@@ -10,9 +10,8 @@ import type { WasmPlanFile } from '../format/wasm_plan.js';
 import { checkWasmPlan, fromJsonNumber } from '../format/wasm_plan.js';
 import { Heap } from '../codegen/wasm/heap.js';
 import type { WasmBuffer } from '../codegen/wasm/heap.js';
-import { PlanRunner } from '../codegen/wasm/program.js';
-import type { KernelFn, KernelInfo, Runtime } from '../codegen/wasm/program.js';
-import type { ExecutablePlan } from '../codegen/wasm/plan.js';
+import { PlanRunner, kernelExports, scratchArea } from '../codegen/wasm/program.js';
+import type { KernelInfo, Runtime } from '../codegen/wasm/program.js';
 
 export interface WasmProgram {
   /** Runs on host arrays (inputs then weights already uploaded); returns host copies of the outputs. */
@@ -44,26 +43,11 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
     else arr.set(vals);
     return upload({ dtype: c.dtype, shape: c.shape, data: arr });
   });
-  const fns = plan.kernels.map((_, i) => {
-    const f = instance.exports[`k${i}`];
-    if (typeof f !== 'function') throw new KilnError(`artifact: the wasm module does not export kernel k${i}`);
-    return f as unknown as KernelFn;
-  });
+  const fns = kernelExports(instance, plan.kernels.length);
   const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({ fn: fns[i], scratch: k.scratch, parallel: k.parallel, consts: plan.kernelConsts[i].map((j) => consts[j]) }));
-  let scratch = { ptr: 0, block: 0, bytes: 0 };
-  const rt: Runtime = {
-    heap,
-    scratch(bytes: number): number {
-      if (bytes > scratch.bytes) {
-        if (scratch.block) heap.release(scratch.ptr, scratch.block);
-        const [ptr, block] = heap.alloc(bytes);
-        scratch = { ptr, block, bytes: block };
-      }
-      return scratch.ptr;
-    },
-  };
-  // The plan types are structurally the backend's (checked field by field in checkWasmPlan).
-  const runner = new PlanRunner(plan as unknown as ExecutablePlan, kernels, consts, rt);
+  const rt: Runtime = { heap, scratch: scratchArea(heap) };
+  // One set of plan types (format/wasm_plan.ts): the checked file is what the backend's runner runs.
+  const runner = new PlanRunner(plan, kernels, consts, rt);
   runner.maxWhileIterations = maxWhileIterations;
   const weightBufs = weights.map(upload);
   return {

@@ -22,7 +22,7 @@ import type { WasmBuffer } from './heap.js';
 import { BYTES_OF } from './emit.js';
 import { compileKernels } from './compile.js';
 import { planFunction } from './plan.js';
-import { PlanRunner, instantiate, kernelError } from './program.js';
+import { PlanRunner, instantiate, kernelError, scratchArea } from './program.js';
 import type { KernelFn, KernelInfo, Runtime } from './program.js';
 import { family } from './emit_ops.js';
 import { ThreadPool, defaultThreads, threadsAvailable } from './threads.js';
@@ -105,17 +105,9 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
   const pool = threadsAvailable ? new ThreadPool(heap, opts.threads ?? defaultThreads()) : null;
   const eager = new Map<string, EagerKernel>();
   const counters = { eagerKernels: 0, eagerCompileMs: 0, executables: 0, compileMs: 0, parallelLaunches: 0 };
-  let scratch = { ptr: 0, block: 0, bytes: 0 };
   const rt: Runtime = {
     heap,
-    scratch(bytes: number): number {
-      if (bytes > scratch.bytes) {
-        if (scratch.block) heap.release(scratch.ptr, scratch.block);
-        const [ptr, block] = heap.alloc(bytes);
-        scratch = { ptr, block, bytes: block };
-      }
-      return scratch.ptr;
-    },
+    scratch: scratchArea(heap),
     launch(k: KernelInfo, args: number[]): void {
       if (pool && pool.threads > 1 && k.module !== undefined && k.parallel > 1 && (k.work ?? 0) >= PARALLEL_WORK) {
         counters.parallelLaunches++;

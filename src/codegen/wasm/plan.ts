@@ -17,36 +17,10 @@ import { printKernel } from '../kernel.js';
 import { buildKernel, primitiveBlock } from '../kernel_build.js';
 import { BYTES_OF } from './emit.js';
 
-export interface SlotType {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly bytes: number;
-}
-
-export type Step =
-  | { readonly kind: 'kernel'; readonly kernel: number; readonly ins: readonly number[]; readonly outs: readonly number[]; readonly what: string }
-  | { readonly kind: 'copy'; readonly from: number; readonly out: number }
-  | { readonly kind: 'cond'; readonly pred: number; readonly args: readonly number[]; readonly branches: readonly [ProgramPlan, ProgramPlan]; readonly outs: readonly number[] }
-  | { readonly kind: 'while'; readonly args: readonly number[]; readonly condCaptures: readonly number[]; readonly bodyCaptures: readonly number[]; readonly cond: ProgramPlan; readonly body: ProgramPlan; readonly outs: readonly number[] }
-  | { readonly kind: 'scan'; readonly args: readonly number[]; readonly captures: readonly number[]; readonly body: ProgramPlan; readonly length: number; readonly numCarry: number; readonly reverse: boolean; readonly outs: readonly number[] };
-
-export type SlotKind = 'param' | 'const' | 'arena' | 'fresh';
-
-export interface ProgramPlan {
-  readonly slots: readonly SlotType[];
-  readonly kinds: readonly SlotKind[];
-  /** Arena byte offset per slot (-1 unless kind is arena) and the arena's size. */
-  readonly arenaOffsets: readonly number[];
-  readonly arenaBytes: number;
-  /** Constant index per slot (-1 unless kind is const). */
-  readonly constOf: readonly number[];
-  /** Slots of the block params, then of the captured outer values. */
-  readonly params: readonly number[];
-  readonly steps: readonly Step[];
-  readonly results: readonly number[];
-  /** Fresh slots to free after each step (their last reader), not results. */
-  readonly frees: readonly (readonly number[])[];
-}
+// The plan's data shape is defined once, in format/wasm_plan.ts (below codegen in the layers: the
+// artifact format and kiln/runtime read the same types, and format may not import codegen).
+export type { PlanSlot as SlotType, PlanStep as Step, PlanSlotKind as SlotKind, PlanProgram as ProgramPlan } from '../../format/wasm_plan.js';
+import type { PlanSlot as SlotType, PlanStep as Step, PlanSlotKind as SlotKind, PlanProgram as ProgramPlan } from '../../format/wasm_plan.js';
 
 export interface ExecutablePlan {
   readonly main: ProgramPlan;

@@ -3,7 +3,7 @@
 // executables (and exported artifacts) run with the runtime alone.
 import { KilnError } from '../../ir/error.js';
 import type { Heap, WasmBuffer } from './heap.js';
-import type { ExecutablePlan, ProgramPlan, Step } from './plan.js';
+import type { PlanProgram as ProgramPlan, PlanStep as Step } from '../../format/wasm_plan.js';
 
 export type KernelFn = (...args: number[]) => void;
 
@@ -19,8 +19,29 @@ export interface Runtime {
 /** Instantiates module bytes against the heap's memory; returns the exported kernels k0, k1, ... */
 export function instantiate(bytes: Uint8Array, memory: WebAssembly.Memory, count: number): KernelFn[] {
   const mod = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const inst = new WebAssembly.Instance(mod, { env: { memory } });
-  return Array.from({ length: count }, (_, i) => inst.exports[`k${i}`] as unknown as KernelFn);
+  return kernelExports(new WebAssembly.Instance(mod, { env: { memory } }), count);
+}
+
+/** The kernels k0..k(count-1) of an instance (a module from a file may lack one: a KilnError). */
+export function kernelExports(instance: WebAssembly.Instance, count: number): KernelFn[] {
+  return Array.from({ length: count }, (_, i) => {
+    const f = instance.exports[`k${i}`];
+    if (typeof f !== 'function') throw new KilnError(`wasm: the module does not export kernel k${i}`);
+    return f as unknown as KernelFn;
+  });
+}
+
+/** Runtime.scratch over a heap: one area, grown (never shrunk) to the largest request. */
+export function scratchArea(heap: Heap): (bytes: number) => number {
+  let area = { ptr: 0, block: 0, bytes: 0 };
+  return (bytes) => {
+    if (bytes > area.bytes) {
+      if (area.block) heap.release(area.ptr, area.block);
+      const [ptr, block] = heap.alloc(bytes);
+      area = { ptr, block, bytes: block };
+    }
+    return area.ptr;
+  };
 }
 
 /** Turns a trap inside a kernel into a KilnError naming the op (gather/scatter bounds, mostly). */
@@ -52,7 +73,8 @@ export class PlanRunner {
   /** Iterations one `while` may run before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
   maxWhileIterations = Infinity;
 
-  constructor(readonly plan: ExecutablePlan, readonly kernels: readonly KernelInfo[], readonly constBuffers: readonly WasmBuffer[], private readonly rt: Runtime) {
+  /** Any plan with a main program: the backend's ExecutablePlan, or an artifact's checked plan file. */
+  constructor(readonly plan: { readonly main: ProgramPlan }, readonly kernels: readonly KernelInfo[], readonly constBuffers: readonly WasmBuffer[], private readonly rt: Runtime) {
     this.consts = [...constBuffers];
   }
 
