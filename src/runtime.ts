@@ -1,6 +1,7 @@
-// kiln/runtime: loads and runs exported artifacts with the reference interpreter (and compiled code the
-// file carries, where this machine can run it). It imports src/ir and src/format only: no tracer, no
-// passes, no binaryen, no frontend (test/export/runtime_graph.test.ts checks the import graph).
+// kiln/runtime: loads and runs exported artifacts with the reference interpreter, or compiled code the
+// file carries (wasm where it loads; WGSL on WebGPU when asked with {backend: 'webgpu'}). It imports
+// src/ir, src/format and the backends' run-only halves (wasm heap + plan runner, webgpu buffer pool +
+// plan executor): no tracer, no passes, no binaryen, no frontend (test/export/runtime_graph.test.ts).
 export { loadArtifact, loadArtifactSync } from './runtime/load.js';
 export type { ArtifactSource } from './runtime/load.js';
 export { Artifact } from './runtime/artifact.js';
