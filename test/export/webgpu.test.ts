@@ -11,7 +11,7 @@ import { exportArtifact } from '../../src/frontend/export/export.js';
 import { whileLoop } from '../../src/frontend/control.js';
 import { binary } from '../../src/frontend/ops/elementwise.js';
 import { loadArtifact, loadArtifactSync, inspectArtifact } from '../../src/runtime.js';
-import { TinyMlp, randTensor, rawContainer, splitContainer } from './helpers.js';
+import { TinyMlp, randTensor, rawContainer, rng, splitContainer } from './helpers.js';
 
 /** The artifact with its wgsl section's JSON rewritten (and the file re-hashed, so only validation can catch it). */
 function withPlan(bytes: Uint8Array, edit: (plan: any) => void): Uint8Array {
@@ -78,6 +78,38 @@ describe('artifacts with WebGPU code', () => {
       await expect(loadArtifact(bad, { backend: 'webgpu' }), what).rejects.toThrow(KilnError);
       await expect(loadArtifact(bad, { backend: 'webgpu' }), what).rejects.toThrow(msg);
     }
+  });
+
+  it('random mutations of the plan (re-hashed) are all KilnErrors, never crashes', async () => {
+    const bytes = await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { backends: ['webgpu'] });
+    const r = rng(99);
+    const junk = [-1, 0, 1, 2 ** 53, 1e308, NaN, 'x', '', null, true, [], {}, [-1], { a: 1 }, 'float64', 'output', 'const'];
+    /** Every (parent, key) of the JSON tree, to pick one to replace or delete. */
+    const places = (x: any, out: [any, string | number][] = []): [any, string | number][] => {
+      if (x && typeof x === 'object') for (const k of Object.keys(x)) {
+        out.push([x, Array.isArray(x) ? Number(k) : k]);
+        places(x[k], out);
+      }
+      return out;
+    };
+    const harmless: string[] = [];
+    let what = '';
+    for (let i = 0; i < 150; i++) {
+      const bad = withPlan(bytes, (plan) => {
+        const all = places(plan).filter(([, k]) => k !== 'code'); // WGSL text itself only a GPU can judge
+        const [parent, key] = all[Math.floor(r() * all.length)];
+        const old = JSON.stringify(parent[key]);
+        if (r() < 0.2 && !Array.isArray(parent)) delete parent[key];
+        else parent[key] = junk[Math.floor(r() * junk.length)];
+        what = `${String(key)}: ${old?.slice(0, 30)} -> ${JSON.stringify(parent[key])}`;
+      });
+      // Either the mutation is caught, or it was harmless and loading stops at "no adapter" (Node has no GPU).
+      const e = await loadArtifact(bad, { backend: 'webgpu' }).then(() => null, (err: unknown) => err);
+      expect(e, `mutation ${i}`).toBeInstanceOf(KilnError);
+      if (/no WebGPU adapter/.test(String((e as Error).message))) harmless.push(`${i} ${what}`);
+    }
+    if (process.env.KILN_SHOW_HARMLESS) console.log(harmless);
+    expect(harmless.length).toBeLessThan(30);
   });
 
   it('a while loop that never ends is a KilnError past maxWhileIterations, on wasm and on the interpreter', async () => {
