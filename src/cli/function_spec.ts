@@ -48,18 +48,21 @@ export async function loadFunctionSpec(path: string, opts: { name?: string; devi
   try {
     mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new KilnError(`kiln ${opts.command}: cannot import ${path}: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    // tsx compiles a .ts file outside a "type": "module" package as CommonJS, where Kiln's top-level await fails.
+    const hint = /top-level await|ERR_REQUIRE_ASYNC_MODULE|require\(\) of ES Module/i.test(msg) ? ' (the module was loaded as CommonJS: name it .mts/.mjs or put it in a package with "type": "module")' : '';
+    throw new KilnError(`cannot import ${path}: ${msg}${hint}`);
   }
   const key = opts.name ?? ('kilnExport' in mod ? 'kilnExport' : 'default');
   const spec = mod[key] as { fn?: unknown; model?: unknown; args?: unknown } | undefined;
-  if (!spec || typeof spec !== 'object') throw new KilnError(`kiln ${opts.command}: ${path} has no export ${key} (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+  if (!spec || typeof spec !== 'object') throw new KilnError(`${path} has no export ${key} (exports: ${Object.keys(mod).join(', ') || 'none'})`);
   let fn = spec.fn ?? spec.model;
   if (fn instanceof k.nn.Module) {
     const model = fn;
     fn = (...xs: unknown[]) => model.call(...xs);
   }
-  if (typeof fn !== 'function') throw new KilnError(`kiln ${opts.command}: ${key}.fn must be a function (or model an nn.Module)`);
-  if (!Array.isArray(spec.args)) throw new KilnError(`kiln ${opts.command}: ${key}.args must be the array of example arguments`);
+  if (typeof fn !== 'function') throw new KilnError(`${key}.fn must be a function (or model an nn.Module)`);
+  if (!Array.isArray(spec.args)) throw new KilnError(`${key}.args must be the array of example arguments`);
   const names = k.deviceNames();
   const device = opts.device ?? (names.includes('wasm') ? 'wasm' : k.defaultDevice());
   if (!names.includes(device)) throw new UsageError(`kiln ${opts.command}: unknown device '${device}' (known: ${names.join(', ')})`);

@@ -35,7 +35,7 @@ export function graphToDot(g: VizGraph, opts: DotOptions = {}): string {
   ];
   for (const n of g.nodes) if (n.cluster === undefined) lines.push(nodeLine(n, '  '));
   for (const c of g.clusters) {
-    lines.push(`  subgraph cluster_k${c.index} {`, `    label=${q(`${c.label} (${c.ops} ops)`)};`, '    style="rounded,filled"; fillcolor="#fdf1e7"; color="#e76f51";');
+    lines.push(`  subgraph cluster_k${c.index} {`, `    label=${q(`${c.label} (${c.ops} op${c.ops === 1 ? '' : 's'})`)};`, '    style="rounded,filled"; fillcolor="#fdf1e7"; color="#e76f51";');
     for (const n of g.nodes) if (n.cluster === c.index) lines.push(nodeLine(n, '    '));
     lines.push('  }');
   }

@@ -52,6 +52,19 @@ function splatValue(op: Op): number | null {
   return v && v.length === 1 ? v[0] : null;
 }
 
+/**
+ * A folded constant's label: float32 values print with the fewest digits that round-trip in float32
+ * (1.702, not the 1.7020000219345093 the lossless IR text needs).
+ */
+function constantLabel(x: number, dtype: string): string {
+  if (dtype !== 'float32' || !Number.isFinite(x) || Number.isInteger(x)) return formatNumber(x);
+  for (let p = 1; p <= 9; p++) {
+    const short = Number(x.toPrecision(p));
+    if (Math.fround(short) === Math.fround(x)) return formatNumber(short);
+  }
+  return formatNumber(x);
+}
+
 const resultTypes = (vs: readonly Value[]): string => vs.map((v) => typeToString(v.type)).join(', ');
 
 /** Builds the graph: fusion ops are expanded into clusters; other regions (cond/while/scan) stay one node. */
@@ -74,7 +87,7 @@ export function buildGraph(fn: IRFunction): VizGraph {
   const addOp = (op: Op, cluster?: number): void => {
     const c = splatValue(op);
     if (c !== null && op.regions.length === 0) {
-      folded.set(op.results[0].id, formatNumber(c));
+      folded.set(op.results[0].id, constantLabel(c, op.results[0].type.dtype));
       return;
     }
     const id = `n${next++}`;

@@ -84,7 +84,7 @@ export function vizHtml(before: IRFunction, after: IRFunction, opts: VizHtmlOpti
 <section class="panel" id="before"><h2>Before fusion (${opsBefore} ops)</h2>
 ${graphSvg(gb, { idPrefix: 'before' })}
 </section>
-<section class="panel" id="after"><h2>After fusion (${ga.clusters.length} kernels)</h2>
+<section class="panel" id="after"><h2>After fusion (${ga.clusters.length} kernel${ga.clusters.length === 1 ? '' : 's'})</h2>
 ${graphSvg(ga, { idPrefix: 'after', kernelMs })}
 </section>
 </div>
