@@ -1,6 +1,7 @@
 // Quick numbers for the wasm contraction kernels: GFLOP/s, best of several calls, for square matmuls,
 // the MLP's transposed layouts (x.T @ g and g @ W.T of the backward pass) and the conv2d rows, jit and
-// eager. `KILN_THREADS=1 npx tsx bench/contract_quick.ts [matmul] [conv] [mlp] [--ab key=value,...]`:
+// eager. `KILN_THREADS=1 npx tsx bench/contract_quick.ts [matmul] [conv] [mlp] [--only text] [--ab key=value,...]`
+// (BUDGET_MS: time per row):
 // with --ab each row times two jitted versions side by side, compiled with the default `tuning`
 // (src/codegen/wasm/lanes.ts) and with the given switches, alternating calls so drift hits both.
 import * as k from '../src/index.js';
@@ -11,8 +12,11 @@ k.setDefaultDevice('wasm');
 const argv = process.argv.slice(2);
 const abAt = argv.indexOf('--ab');
 const ab = abAt >= 0 ? Object.fromEntries(argv[abAt + 1].split(',').map((kv) => kv.split('=')).map(([a, b]) => [a, JSON.parse(b)])) : null;
-const which = argv.filter((a, i) => !a.startsWith("--") && (abAt < 0 || i !== abAt + 1));
+const which = argv.filter((a, i) => !a.startsWith('--') && !['--ab', '--only'].includes(argv[i - 1]));
 const want = (w: string) => which.length === 0 || which.includes(w);
+const onlyAt = argv.indexOf('--only');
+const only = onlyAt >= 0 ? argv[onlyAt + 1] : '';
+const budget = Number(process.env.BUDGET_MS ?? 2000);
 
 function time(f: () => Tensor): number {
   const t0 = performance.now();
@@ -23,7 +27,7 @@ function time(f: () => Tensor): number {
 }
 
 /** Best times in ms of each function, calls interleaved, within ~budget ms (at least `min` rounds). */
-function best(fs: (() => Tensor)[], budget = 2000, min = 5): number[] {
+function best(fs: (() => Tensor)[], min = 5): number[] {
   fs.forEach((f) => f().dispose());
   const t = fs.map(() => Infinity);
   const stop = performance.now() + budget;
@@ -42,6 +46,7 @@ function withTuning<T>(sw: Record<string, unknown>, f: () => T): T {
 }
 
 function row(name: string, flops: number, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
+  if (!name.includes(only)) return;
   const gf = (t: number) => (flops / t / 1e6).toFixed(1).padStart(7);
   const jf = k.jit(fn);
   if (ab) {

@@ -61,3 +61,32 @@ describe('conv: vector im2col packing', () => {
     checkFunction(runPipeline(fn), randomInputs(fn, 5), tol);
   });
 });
+
+describe('matmul: blocked loop order', () => {
+  const dot = (contract: [number[], number[]], batch: [number[], number[]] = [[], []]): AnyAttrs => ({ contract, batch });
+  const cases: [number[], number[], AnyAttrs][] = [];
+  for (const [m, k, n] of [[1, 5, 3], [9, 7, 17], [13, 17, 21], [37, 33, 40], [64, 20, 8], [70, 3, 9]]) {
+    cases.push([[m, k], [k, n], dot([[1], [0]])]);
+    cases.push([[k, m], [k, n], dot([[0], [0]])]);
+    cases.push([[m, k], [n, k], dot([[1], [1]])]);
+  }
+  cases.push([[3, 21, 6], [3, 6, 19], dot([[2], [1]], [[0], [0]])]);
+  cases.push([[2, 30, 5], [5, 2, 11], dot([[2], [0]], [[0], [1]])]);
+  // chunkBytes 1: chunks of one register block; 600: a few blocks per chunk, a partial last chunk.
+  for (const chunkBytes of [0, 1, 600, 256 * 1024]) {
+    it(`agrees with the interpreter (chunkBytes ${chunkBytes})`, () => {
+      cases.forEach(([a, b, attrs], i) => checkWith({ chunkBytes }, 'dot_general', a, b, attrs, 200 + 2 * i));
+    });
+  }
+
+  it('a fused epilogue (bias, relu) over several chunks', () => {
+    Object.assign(tuning, { chunkBytes: 300 });
+    const b = new Builder();
+    const x = b.param(f32(45, 30), 'x');
+    const w = b.param(f32(30, 27), 'w');
+    const bias = b.param(f32(45, 27), 'bias');
+    const y = b.op1('add', [b.op1('dot_general', [x, w], dot([[1], [0]]) as never), bias], {});
+    const fn = b.finish('dense', [b.op1('max', [y, b.constant(0, 'float32', [45, 27])], {})]);
+    checkFunction(runPipeline(fn), randomInputs(fn, 6), tol);
+  });
+});

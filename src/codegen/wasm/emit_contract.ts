@@ -47,6 +47,17 @@ function packsLhs(s: ContractStmt): boolean {
   return !contiguousLoad(s.lhs, s.vars.k) || ixCoeff((s.lhs as Extract<Expr, { op: 'load' }>).index, s.vars.m) === null;
 }
 
+/**
+ * Rows per chunk of the blocked loop order (0: plain order): as many as keep the chunk's lhs rows
+ * within `tuning.chunkBytes` (a share of L2), a multiple of the register block.
+ */
+function rowChunk(s: ContractStmt): number {
+  const mr = tuning.mr;
+  if (!tuning.chunkBytes || directRhs(s) || s.extents.m < 2 * mr) return 0;
+  const rows = Math.floor(tuning.chunkBytes / (Math.max(1, s.extents.k) * 4) / mr) * mr;
+  return Math.max(mr, Math.min(rows, 512));
+}
+
 export function contractScratchBytes(s: ContractStmt): number {
   if (s.dtype !== 'float32') return 0;
   const { m, n, k } = s.extents;
@@ -163,12 +174,43 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     f.push(m.local.set(mLocal, m.i32.rem_u(get(row), m.i32.const(M))));
     const mEnd = f.local(I32);
     f.push(m.local.set(mEnd, m.i32.sub(get(rowEnd), m.i32.mul(get(bv), m.i32.const(M)))));
-    for (const mr of [tuning.mr, 1]) {
+    const aRow = () => (packA ? aAddr(m.i32.sub(get(mLocal), m.i32.rem_u(get(row), m.i32.const(M)))) : aAddr(get(mLocal)));
+    const mc = rowChunk(s);
+    if (mc > 0) {
+      // Chunks of mc rows: each panel of rhs is loaded once per chunk and reused from cache by the
+      // chunk's row blocks, instead of all of rhs streaming through the cache once per row block.
+      const mr = tuning.mr;
+      const rc = f.local(I32);
+      const rcEnd = f.local(I32);
+      const ap = f.local(I32);
+      const brk = f.label('chunks');
+      const loop = f.label('chunkl');
+      f.push(m.local.set(rc, get(mLocal)));
+      const body = E.scoped(() => f.block(() => {
+        const whole = m.i32.and(m.i32.sub(get(mEnd), get(rc)), m.i32.const(-mr));
+        f.push(m.local.set(rcEnd, m.i32.add(get(rc), whole)));
+        f.push(m.if(m.i32.gt_s(whole, m.i32.const(mc)), m.local.set(rcEnd, m.i32.add(get(rc), m.i32.const(mc)))));
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset, direct, (tileBody) => {
+          forLoop(E, mLocal, get(rc), get(rcEnd), () => {
+            f.push(m.local.set(ap, aRow()));
+            tileBody();
+          }, mr);
+        });
+        f.push(m.local.set(rc, get(rcEnd)));
+      }));
+      f.push(m.block(brk, [m.loop(loop, m.block(null, [
+        m.br(brk, m.i32.gt_s(m.i32.add(get(rc), m.i32.const(mr)), get(mEnd))),
+        body,
+        m.br(loop),
+      ]))]));
+      f.push(m.local.set(mLocal, get(rc)));
+    }
+    for (const mr of mc > 0 ? [1] : [tuning.mr, 1]) {
       const brk = f.label('rows');
       const loop = f.label('rowl');
       const body = E.scoped(() => f.block(() => {
         const ap = f.local(I32);
-        f.push(m.local.set(ap, packA ? aAddr(m.i32.sub(get(mLocal), m.i32.rem_u(get(row), m.i32.const(M)))) : aAddr(get(mLocal))));
+        f.push(m.local.set(ap, aRow()));
         microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset, direct);
         f.push(m.local.set(mLocal, m.i32.add(get(mLocal), m.i32.const(mr))));
       }));
@@ -302,6 +344,7 @@ function packLhs(E: KernelEmitter, s: ContractStmt, rowLo: E, rowHi: E, aPack: (
 function microPanels(
   E: KernelEmitter, s: ContractStmt, mr: number, ap: number, aRowBytes: number,
   scratch: () => E, mLocal: number, mv: number, nv: number, panels: number, tileOffset: number, direct: boolean,
+  rowsOfPanel?: (tileBody: () => void) => void,
 ): void {
   const { m, f } = E;
   const { vars, extents } = s;
@@ -315,7 +358,8 @@ function microPanels(
   const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
   const tile = () => m.i32.add(scratch(), m.i32.const(tileOffset));
   const vecOk = E.canVectorize(s.epilogue, vars.n, s.acc);
-  forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => {
+  forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => (rowsOfPanel ? rowsOfPanel(() => E.scoped(() => f.push(f.block(tileBody)))) : tileBody()));
+  function tileBody(): void {
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
     if (direct) {
       // Full panels straight from rhs (row k at kStride bytes); the partial last one from the pack.
@@ -406,5 +450,5 @@ function microPanels(
       });
     }));
     f.push(m.if(full, vector, scalar));
-  });
+  }
 }

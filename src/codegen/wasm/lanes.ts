@@ -16,6 +16,8 @@ export const tuning = {
   kUnroll: 1,
   /** Pack conv's im2col panels with vector copies where the image allows (emit_pack.ts). */
   vectorPack: true,
+  /** Contraction rows per chunk sized so the chunk's lhs takes this many bytes (0: no chunking). */
+  chunkBytes: 256 * 1024,
 };
 
 /** A reusable value: each call makes a fresh read of the local holding it. */
