@@ -137,7 +137,7 @@ export class Heap {
       try {
         this.memory.grow(Math.ceil((end - have) / PAGE));
       } catch {
-        throw new KilnError(`wasm: out of memory: cannot grow the heap from ${have} to ${end} bytes (live tensors use ${this.live} bytes; dispose() the ones you no longer need)`);
+        throw new KilnError(`wasm: out of memory: cannot grow the heap from ${have} to ${end} bytes (live tensors use ${this.live} bytes; dispose() the ones you no longer need, or wrap each step in tidy(): tensors dropped without dispose are freed by finalizers, which run only when the event loop turns, never inside a synchronous loop)`);
       }
     }
   }

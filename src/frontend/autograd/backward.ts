@@ -9,7 +9,7 @@ import type { Emit } from '../../passes/autodiff/emit.js';
 import { vjpRules, VjpRule } from '../../passes/autodiff/vjp_rules.js';
 import { Tensor } from '../tensor.js';
 import { listArg, show, tensorArg } from '../args.js';
-import { bind } from '../trace.js';
+import { bind, currentTrace } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { GradNode, noGrad, withGradMode } from './tape.js';
 import { keep } from '../memory.js';
@@ -109,9 +109,42 @@ function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], opts: R
       // Intermediate cotangents are dropped as soon as their producer has run (they are not needed again).
       if (!opts.targets) for (const o of node.outputs) if (!o._retainGrad) ct.delete(o);
     }
-    if (!opts.retainGraph && !opts.createGraph) for (const n of nodes) n.released = true;
+    if (!opts.retainGraph && !opts.createGraph) {
+      for (const n of nodes) {
+        n.released = true;
+        // Free the graph as PyTorch does: a node no longer holds its inputs (the saved activations), so
+        // a loss kept after backward() (a list of losses for logging) does not keep every step's graph.
+        (n as { inputs: readonly Tensor[] }).inputs = [];
+      }
+    }
   });
   return ct;
+}
+
+/**
+ * Runs `fn` (a backward pass that does not record a graph) and disposes every tensor it made except
+ * `keepOf(result)`: the cotangents of intermediates are dead once backward returns, and leaving them
+ * to the garbage collector lets a synchronous training loop, which never yields to the finalizers,
+ * fill the device memory. Under createGraph the new tape holds them: nothing is disposed.
+ */
+function freeingTemporaries<R>(createGraph: boolean, fn: () => R, keepOf: (r: R) => Iterable<Tensor | null>): R {
+  if (createGraph) return fn();
+  const made: Tensor[] = [];
+  const outer = Tensor._onCreate;
+  Tensor._onCreate = (t) => {
+    // Tensors made while tracing (a jitted function called by a custom VJP) are its constants.
+    if (!currentTrace()) made.push(t);
+    outer?.(t);
+  };
+  let result: R;
+  try {
+    result = fn();
+  } finally {
+    if (Tensor._onCreate !== outer) Tensor._onCreate = outer;
+  }
+  const kept = new Set(keepOf(result));
+  for (const t of made) if (!kept.has(t)) t.dispose();
+  return result;
 }
 
 function seedFor(op: string, t: Tensor, given: TensorLike | undefined): Tensor {
@@ -140,15 +173,24 @@ export function backward(t: Tensor, opts: BackwardOptions = {}): void {
     throw new KilnError(`backward: the tensor ${t.describe()} does not require grad and has no graph; create inputs with {requiresGrad: true} or call x.requiresGrad_()`);
   }
   const createGraph = opts.createGraph ?? false;
-  const seed = seedFor('backward', t, opts.gradOutput);
-  const ct = runBackward([t], [seed], { retainGraph: opts.retainGraph ?? false, createGraph });
-  withGradMode(createGraph, () => {
-    for (const [x, g] of ct) {
-      if (!(x.isLeaf || x._retainGrad)) continue;
-      // `.grad` outlives a tidy() scope around backward(), as the parameter it belongs to does.
-      x.grad = keep(x.grad ? bind('add', [x.grad, g])[0] : g);
-    }
-  });
+  freeingTemporaries(
+    createGraph,
+    () => {
+      const seed = seedFor('backward', t, opts.gradOutput);
+      const ct = runBackward([t], [seed], { retainGraph: opts.retainGraph ?? false, createGraph });
+      const grads: Tensor[] = [];
+      withGradMode(createGraph, () => {
+        for (const [x, g] of ct) {
+          if (!(x.isLeaf || x._retainGrad)) continue;
+          // `.grad` outlives a tidy() scope around backward(), as the parameter it belongs to does.
+          x.grad = keep(x.grad ? bind('add', [x.grad, g])[0] : g);
+          grads.push(x.grad);
+        }
+      });
+      return grads;
+    },
+    (grads) => grads,
+  );
 }
 
 /**
@@ -161,8 +203,15 @@ export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[],
   listArg('gradients', 'gradOutputs', gradOutputs);
   const live = outputs.filter((o) => o.requiresGrad);
   const seeds = outputs.map((o, i) => seedFor('grad', o, gradOutputs[i])).filter((_, i) => outputs[i].requiresGrad);
-  const ct = runBackward(live, seeds, { retainGraph: opts.retainGraph ?? true, createGraph: opts.createGraph ?? false, targets: inputs });
-  return inputs.map((x) => ct.get(x) ?? null);
+  const createGraph = opts.createGraph ?? false;
+  return freeingTemporaries(
+    createGraph,
+    () => {
+      const ct = runBackward(live, seeds, { retainGraph: opts.retainGraph ?? true, createGraph, targets: inputs });
+      return inputs.map((x) => ct.get(x) ?? null);
+    },
+    (r) => r,
+  );
 }
 
 /** Clears `.grad` of every tensor given (nested arrays/objects are walked). */

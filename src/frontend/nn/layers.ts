@@ -3,6 +3,7 @@ import { KilnError } from '../../ir/error.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
 import { noGrad } from '../autograd/tape.js';
+import { keep } from '../memory.js';
 import { add, mul, sub, relu, tanh, sigmoid, astype } from '../ops/elementwise.js';
 import { reshapeTo, meanAxes } from '../ops/nn_internal.js';
 import { linear, dropout, gelu, silu, leakyRelu, softmax, layerNorm, batchNorm, groupNorm } from '../ops/nn_functional.js';
@@ -130,8 +131,9 @@ class BatchNormNd extends Module {
         const mean = meanAxes('BatchNorm', xd, axes);
         const centered = sub(xd, reshapeTo(mean, [1, this.numFeatures, ...new Array(x.ndim - 2).fill(1)]));
         const varUnbiased = mul(meanAxes('BatchNorm', mul(centered, centered), axes), n / Math.max(1, n - 1));
-        this.runningMean = add(mul(this.runningMean, 1 - m), mul(mean, m));
-        this.runningVar = add(mul(this.runningVar, 1 - m), mul(varUnbiased, m));
+        // State that lives on, like optimizer slots: a tidy() around a training step must keep it.
+        this.runningMean = keep(add(mul(this.runningMean, 1 - m), mul(mean, m)));
+        this.runningVar = keep(add(mul(this.runningVar, 1 - m), mul(varUnbiased, m)));
       });
     }
     return batchNorm(x, this.runningMean, this.runningVar, { weight: this.weight, bias: this.bias, eps, training: useBatch });

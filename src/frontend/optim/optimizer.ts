@@ -33,6 +33,8 @@ export class Optimizer<H = unknown> {
   readonly params: Tensor[];
   private stepCount = 0;
   private readonly eagerSlots = new Map<Tensor, Slots>();
+  /** Slot tensors made by step() (updated in place by later steps). */
+  private readonly ownedSlots = new WeakSet<Tensor>();
 
   constructor(params: Iterable<Tensor>, lr: number, readonly hyper: H, readonly rule: Rule<H>, readonly name: string) {
     this.params = [...params];
@@ -61,9 +63,30 @@ export class Optimizer<H = unknown> {
         if (!p.grad) continue;
         const slots = this.eagerSlots.get(p) ?? this.zeroSlots(p);
         const [next, nextSlots] = this.rule.apply(p, p.grad, slots, this.hyper, this.lr, this.stepCount);
-        // Slots live across steps: a tidy() around the step must not dispose them.
-        for (const v of Object.values(nextSlots)) keep(v as Tensor);
-        this.eagerSlots.set(p, nextSlots);
+        // Slots this optimizer made are updated in place, as parameters are (and as PyTorch's state
+        // is): the old values are freed now, not left to finalizers that a synchronous loop never
+        // lets run. Slots from loadStateDict are the caller's: replaced, then owned.
+        const updated: Slots = {};
+        const inputs = new Set<Tensor>([p, p.grad, ...Object.values(slots)]);
+        for (let [k, v] of Object.entries(nextSlots) as [string, Tensor][]) {
+          const old = slots[k];
+          if (old === v) {
+            updated[k] = v;
+            continue;
+          }
+          // A rule may hand back one of its inputs as a slot (SGD seeds momentum with the gradient):
+          // the slot gets its own buffer, as the gradient is not the optimizer's to update in place.
+          if (inputs.has(v)) v = add(v, 0);
+          if (old && this.ownedSlots.has(old) && !old.isDisposed) {
+            old._assign(v);
+            updated[k] = old;
+          } else {
+            // Slots live across steps: a tidy() around the step must not dispose them.
+            updated[k] = keep(v);
+            this.ownedSlots.add(v);
+          }
+        }
+        this.eagerSlots.set(p, updated);
         p._assign(next);
       }
     });

@@ -12,6 +12,7 @@ import { eq, astype } from '../ops/elementwise.js';
 import { sumAxes } from '../ops/nn_internal.js';
 import { Module, functionalCall, StateDict } from '../nn/module.js';
 import { withRng } from '../nn/rng.js';
+import { tidy } from '../memory.js';
 import { flatten } from '../pytree.js';
 import type { Optimizer, OptimizerState } from '../optim/optimizer.js';
 import type { LRScheduler } from '../optim/schedulers.js';
@@ -119,7 +120,10 @@ export class Trainer {
       // noGrad: the step computes its own gradients; parameters requiring grad must not make jit
       // replay the step eagerly to record a tape for an outer backward() that never comes.
       const compiled = this.compiled;
-      const out = noGrad(() => compiled(params, buffers, this.optState!, x, y, scalarTensor(opt.lr, 'float32', x.device), key));
+      const lr = scalarTensor(opt.lr, 'float32', x.device);
+      const out = noGrad(() => compiled(params, buffers, this.optState!, x, y, lr, key));
+      lr.dispose();
+      key.dispose();
       for (const [name, p] of Object.entries(params)) p._assign(out.params[name]);
       // The step returned fresh buffers and optimizer state: free the previous ones now rather
       // than waiting for the garbage collector (device memory is invisible to it).
@@ -129,15 +133,34 @@ export class Trainer {
       loss = out.loss;
       correct = out.correct;
     } else {
-      opt.zeroGrad();
-      const output = withRng(key, () => this.model.call(x) as Tensor);
-      loss = this.options.loss(output, y);
-      loss.backward();
-      opt.step();
-      correct = noGrad(() => (this.accuracy ? countCorrect(output, y) : scalarTensor(0, 'int32', x.device)));
+      // The eager step frees its activations and temporaries when it ends (tidy) instead of leaving
+      // them to finalizers, which a synchronous loop of steps never lets run. Kept: gradients and
+      // optimizer slots (keep()), and whatever the model holds afterwards (returned from the scope).
+      const before = [...this.model.namedBuffers()].map(([, t]) => t);
+      const grads = opt.params.map((p) => p.grad);
+      const r = tidy(() => {
+        opt.zeroGrad();
+        const output = withRng(key, () => this.model.call(x) as Tensor);
+        const l = this.options.loss(output, y);
+        l.backward();
+        opt.step();
+        const c = noGrad(() => (this.accuracy ? countCorrect(output, y) : scalarTensor(0, 'int32', x.device)));
+        return { loss: Number(l.item()), correct: Number(c.item()), held: [...this.model.namedParameters(), ...this.model.namedBuffers()].map(([, t]) => t) };
+      });
+      key.dispose();
+      // As on the jitted path: the buffers the step replaced (BatchNorm's running statistics) and the
+      // previous step's gradients belong to the trainer's model and are freed now.
+      disposeReplaced(before, r.held);
+      disposeReplaced(grads, opt.params.map((p) => p.grad));
+      if (this.options.scheduler && this.options.schedulePer === 'batch') this.options.scheduler.step();
+      return { loss: r.loss, correct: r.correct, count: x.shape[0] };
     }
     if (this.options.scheduler && this.options.schedulePer === 'batch') this.options.scheduler.step();
-    return { loss: Number(loss.item()), correct: Number(correct.item()), count: x.shape[0] };
+    const result = { loss: Number(loss.item()), correct: Number(correct.item()), count: x.shape[0] };
+    // Read back: free them now, so a synchronous loop of jitted steps makes no garbage at all.
+    loss.dispose();
+    correct.dispose();
+    return result;
   }
 
   /** Mean loss and accuracy over a loader, in eval mode without gradients. */
