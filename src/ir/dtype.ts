@@ -1,4 +1,6 @@
 // DTypes, their typed-array storage and NumPy-style promotion.
+import { KilnError } from './error.js';
+
 export type DType = 'float32' | 'int32' | 'bool' | 'float64';
 export const DTYPES: readonly DType[] = ['bool', 'int32', 'float32', 'float64'];
 
@@ -18,8 +20,13 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
+/** The most elements one host array may hold (V8's typed-array limit is 2^32 bytes or more). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 /** A fresh zero-filled typed array holding `n` elements of `dtype`. */
 export function allocArray(dtype: DType, n: number): TypedArray {
+  // A size from a shape nobody checked (a huge declared dimension) is an error, not a RangeError.
+  if (!(n >= 0 && n <= MAX_ELEMENTS && Number.isInteger(n))) throw new KilnError(`cannot allocate ${n} elements of ${dtype}: at most ${MAX_ELEMENTS} elements fit in one array`);
   switch (dtype) {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);

@@ -28,19 +28,50 @@ export function gain(nonlinearity: Nonlinearity = 'leaky_relu', negativeSlope = 
   }
 }
 
+/**
+ * Elements the initializers may still create (null: no limit). Modules built from untrusted specs set
+ * it (withParameterBudget), so a layer declaring 10^12 weights is an error before anything is allocated.
+ */
+let budget: { left: number; max: number; what: string } | null = null;
+
+function charge(shape: readonly number[]): void {
+  if (!budget) return;
+  const n = shape.reduce((a, d) => a * d, 1);
+  if (!(n <= budget.left)) {
+    throw new KilnError(`${budget.what}: a parameter of shape [${shape.join(',')}] (${n} elements) exceeds the budget of ${budget.max} parameter elements (${budget.max - budget.left} used)`);
+  }
+  budget.left -= n;
+}
+
+/** Runs `fn` (building modules) with at most `max` parameter elements created by the initializers. */
+export function withParameterBudget<T>(max: number, what: string, fn: () => T): T {
+  const prev = budget;
+  budget = { left: max, max, what };
+  try {
+    return fn();
+  } finally {
+    budget = prev;
+  }
+}
+
 export function uniform(shape: readonly number[], low: number, high: number, opts: InitOptions = {}): Tensor {
+  charge(shape);
   return add(mul(rand([...shape], opts), high - low), low);
 }
 export function normal(shape: readonly number[], mean = 0, std = 1, opts: InitOptions = {}): Tensor {
+  charge(shape);
   return add(mul(randn([...shape], opts), std), mean);
 }
 export function zeros(shape: readonly number[], opts: InitOptions = {}): Tensor {
+  charge(shape);
   return zerosT([...shape], { device: opts.device });
 }
 export function ones(shape: readonly number[], opts: InitOptions = {}): Tensor {
+  charge(shape);
   return onesT([...shape], { device: opts.device });
 }
 export function constant(shape: readonly number[], value: number, opts: InitOptions = {}): Tensor {
+  charge(shape);
   return full([...shape], value, { device: opts.device });
 }
 

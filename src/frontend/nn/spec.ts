@@ -9,6 +9,7 @@ import { abstractTensor, traceToFunction } from '../tracing.js';
 import { defaultDevice } from '../trace.js';
 import { Module } from './module.js';
 import * as L from './layers.js';
+import { withParameterBudget } from './init.js';
 
 export type ParamValue = number | boolean | string | number[];
 
@@ -272,21 +273,29 @@ export class SpecNet extends Module {
   private readonly spec: NetSpec;
   private readonly nodes: Node[];
 
-  constructor(spec: NetSpec, { checkShapes = true }: { checkShapes?: boolean } = {}) {
+  /**
+   * `maxParameters`: parameter and buffer elements the layers may create in all (default 2^28, 1 GiB
+   * of float32), a bound on what an untrusted spec can make us allocate.
+   */
+  constructor(spec: NetSpec, { checkShapes = true, maxParameters = 2 ** 28 }: { checkShapes?: boolean; maxParameters?: number } = {}) {
     super();
     const checked = checkNetSpec(spec);
     this.spec = checked.spec;
     this.nodes = checked.nodes;
     const self = this as unknown as Record<string, unknown>;
-    for (const n of this.nodes) {
-      if (n.name in this) specError(`layer "${n.name}"`, 'the name clashes with a Module property; rename the layer');
-      try {
-        self[n.name] = LAYER_TYPES[n.type].build(n.params);
-      } catch (e) {
-        if (e instanceof KilnError) specError(`layer "${n.name}" (${n.type})`, e.message);
-        throw e;
+    // A spec may come from an untrusted file: its layers share a parameter budget, checked before each
+    // weight is allocated (so "inFeatures: 1e9" is an error, not an out-of-memory crash).
+    withParameterBudget(maxParameters, 'SpecNet', () => {
+      for (const n of this.nodes) {
+        if (n.name in this) specError(`layer "${n.name}"`, 'the name clashes with a Module property; rename the layer');
+        try {
+          self[n.name] = LAYER_TYPES[n.type].build(n.params);
+        } catch (e) {
+          if (e instanceof KilnError) specError(`layer "${n.name}" (${n.type})`, e.message);
+          throw e;
+        }
       }
-    }
+    });
     if (checkShapes) this.checkShapes();
   }
 
