@@ -11,9 +11,11 @@ import { parseSafetensors, serializeSafetensors } from '../../src/format/safeten
 import { parseNpy, serializeNpy } from '../../src/format/npy.js';
 import { parseIdx } from '../../src/frontend/data/idx.js';
 import { Module } from '../../src/frontend/nn/module.js';
+import { FUZZ_RUNS, FUZZ_SEED } from '../fuzz/config.js';
 
-const RUNS = 300;
-const params = (seed: number) => ({ seed, numRuns: RUNS, endOnFailure: true });
+// CI: FUZZ_RUNS.untrusted mutations per format with a fixed seed; `npm run fuzz` raises both.
+const RUNS = FUZZ_RUNS.untrusted;
+const params = (offset: number) => ({ seed: FUZZ_SEED + offset, numRuns: RUNS, endOnFailure: true });
 
 /** Parsing either succeeds or throws a KilnError; anything else fails the property. */
 function parsesOrRejects(parse: () => unknown): 'ok' | 'rejected' {
@@ -155,7 +157,7 @@ describe('untrusted bytes never crash, hang or allocate without bound', () => {
       fc.nat(text.length - 1).map((n) => text.slice(0, n)),
       fc.json(),
     );
-    fc.assert(fc.property(textArb, fromText), { ...params(105), numRuns: 200 });
+    fc.assert(fc.property(textArb, fromText), { ...params(105), numRuns: Math.ceil(RUNS / 2) });
     // Values of the wrong kind in every field, and sizes whose weights could not be allocated.
     const valueArb = fc.oneof(fc.constant(null), fc.constant(-1), fc.constant(1e12), fc.constant(2 ** 31), fc.constant(0.5), fc.constant('3'), fc.constant([]), fc.constant({}), fc.constant(NaN));
     fc.assert(fc.property(fc.nat(3), fc.constantFrom('inChannels', 'outChannels', 'kernelSize', 'inFeatures', 'outFeatures', 'shape', 'name', 'type', 'inputs'), valueArb, (layer, key, value) => {
@@ -165,7 +167,7 @@ describe('untrusted bytes never crash, hang or allocate without bound', () => {
       else if (key === 'name' || key === 'type' || key === 'inputs') l[key] = value;
       else l.params = { ...(l.params ?? {}), [key]: value };
       parsesOrRejects(() => Module.fromSpec(s));
-    }), { ...params(106), numRuns: 150 });
+    }), { ...params(106), numRuns: Math.ceil(RUNS / 2) });
     expect(() => Module.fromSpec({ ...spec, layers: [{ name: 'fc', type: 'Linear', params: { inFeatures: 1e6, outFeatures: 1e6 } }] })).toThrow(KilnError);
   });
 });
