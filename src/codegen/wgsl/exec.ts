@@ -242,7 +242,9 @@ function runStep(rt: GpuRuntime, step: Step, env: Env): MaybePromise<void> {
             return iterate(next, count + 1);
           });
         });
-      const init = op.operands.map((v) => env.get(v));
+      // The initial carry is the enclosing block's (it frees it at its last use): a view here, so the
+      // first iteration does not release it too (a buffer released twice is handed out twice).
+      const init = op.operands.map((v) => ({ buf: env.get(v).buf, owned: false }));
       return iterate(init).then((carry) => bind(carry.map((s, i) => ownedCopy(rt, s, bytesOf(op.results[i])))));
     }
     case 'scan':
@@ -284,5 +286,6 @@ function runScan(rt: GpuRuntime, step: Extract<Step, { kind: 'scan' }>, env: Env
     }
     finish(carry);
   };
-  return loop(0, op.operands.slice(0, numCarry).map((v) => env.get(v)));
+  // Views of the enclosing block's values, as in `while`: afterStep releases only carries it made.
+  return loop(0, op.operands.slice(0, numCarry).map((v) => ({ buf: env.get(v).buf, owned: false })));
 }
