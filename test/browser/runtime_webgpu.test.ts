@@ -1,8 +1,8 @@
 // kiln/runtime on WebGPU in headless Chromium (SwiftShader): the demo's CNN (conv-bn-relu-pool x2 +
 // MLP, eval mode, seeded weights) exported in Node runs from a page bundled from src/runtime.ts alone
 // with {backend: 'webgpu'} and matches the in-process model within f32 tolerance with the same
-// predicted classes; a batch size other than the compiled one falls back to the interpreter; a `while`
-// that never ends stops at maxWhileIterations. Skipped when Chromium is absent.
+// predicted classes; a batch size other than the compiled one falls back to the interpreter; a scan
+// with a cond after it runs both branches; a `while` that never ends stops at maxWhileIterations. Skipped when Chromium is absent.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,9 @@ import * as nn from '../../src/frontend/nn/index.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
 import { manualSeed } from '../../src/frontend/random.js';
 import { exportArtifact } from '../../src/frontend/export/export.js';
-import { whileLoop } from '../../src/frontend/control.js';
-import { binary } from '../../src/frontend/ops/elementwise.js';
+import { cond, scan, whileLoop } from '../../src/frontend/control.js';
+import { matmul } from '../../src/frontend/ops/linalg.js';
+import { binary, unary } from '../../src/frontend/ops/elementwise.js';
 import { randTensor } from '../export/helpers.js';
 
 const entry = fileURLToPath(new URL('./runtime_webgpu_page/entry.ts', import.meta.url));
@@ -48,6 +49,22 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
       const x = randTensor([n, 1, 28, 28], 20 + n);
       return { name: `batch ${n}`, shape: [n, 1, 28, 28], input: Array.from(x.dataSync()), output: Array.from(model.call(x).dataSync()), classes: 10, backend: n === 4 ? 'webgpu' : 'interpreter', tolerance: 1e-3 };
     });
+    // Control flow from the IR around the file's kernels: a scan (an RNN over the rows) whose final
+    // state goes through a cond, so kernels inside nested regions must line up with the IR.
+    const w = randTensor([4, 4], 30);
+    const rnn = (x: Tensor) => {
+      const [h, ys] = scan((hc: Tensor, xt: Tensor) => {
+        const hn = unary('tanh', binary('add', matmul(hc.reshape([1, 4]), w).reshape([4]), xt));
+        return [hn, hn.sum()];
+      }, binary('mul', x.sum({ axis: 0 }), 0.1), x);
+      const out = cond(binary('gt', h.sum(), 0), (a: Tensor) => binary('mul', a, 2), (a: Tensor) => binary('sub', a, 1), h);
+      return binary('add', out, ys.mean());
+    };
+    const rnnCases = [1, -1].map((sign, k) => {
+      const x = binary('add', randTensor([6, 4], 40 + k), sign * 2);
+      return { name: `${sign > 0 ? 'then' : 'else'} branch`, shape: [6, 4], input: Array.from(x.dataSync()), output: Array.from(rnn(x).dataSync()), classes: 4, backend: 'webgpu', tolerance: 1e-4 };
+    });
+    const rnnBytes = await exportArtifact(rnn, [randTensor([6, 4], 41)], { backends: ['webgpu'] });
     const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), 0), (c: Tensor) => binary('add', c, 1), x);
     const foreverBytes = await exportArtifact(forever, [randTensor([4], 5)], { backends: ['webgpu'] });
     const esbuild = await import('esbuild');
@@ -60,7 +77,7 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
       write: false,
       logLevel: 'silent',
       metafile: true,
-      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
+      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
     });
     // The page holds the runtime and nothing else of Kiln.
     const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
@@ -70,6 +87,6 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
     const failed = report.results.filter((r) => !r.ok);
     expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
-    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
+    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
   });
 });
