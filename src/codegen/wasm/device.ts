@@ -59,6 +59,8 @@ export interface WasmDevice extends Device {
   /** Threads per kernel launch (settable; 1 disables the worker pool). */
   threads: number;
   stats(): WasmDeviceStats;
+  /** The worker pool (null without threads); tests reach its crash hooks through it. */
+  readonly _pool: ThreadPool | null;
 }
 
 interface EagerKernel {
@@ -263,6 +265,7 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
       else if (n > 1) throw new KilnError('wasm: threads are not available here (no worker_threads or SharedArrayBuffer); running on one thread');
     },
     stats: () => ({ ...counters }),
+    _pool: pool,
   };
   return device;
 }

@@ -39,9 +39,11 @@ const B = 7; // argument count (run) or byte length (load)
 const MEMSIZE = 8; // the heap's byte length when the job was posted (workers refresh their view)
 const ARGS = 9;
 const MAX_ARGS = 120;
+const DEAD = ARGS + MAX_ARGS; // set by a worker whose thread is exiting (it will not finish its job)
 const CMD_LOAD = 1;
 const CMD_RUN = 2;
 const CMD_DROP = 3;
+const CMD_EXIT = 4; // tests: the worker's thread dies mid-job, as a crashed worker would
 
 const WORKER_CODE = `
 const { workerData } = require('node:worker_threads');
@@ -49,6 +51,11 @@ const { control, memory, message } = workerData;
 const ctl = new Int32Array(control);
 const text = new Uint8Array(message);
 const modules = new Map();
+// A thread that exits (crash, process.exit) says so, so the main thread stops waiting for it at once.
+process.on('exit', () => {
+  Atomics.store(ctl, ${DEAD}, 1);
+  Atomics.notify(ctl, ${DONE});
+});
 Atomics.store(ctl, ${READY}, 1);
 Atomics.notify(ctl, ${READY});
 let seen = 0;
@@ -74,6 +81,8 @@ for (;;) {
       modules.get(ctl[${MODULE}])['k' + ctl[${A}]](...args);
     } else if (cmd === ${CMD_DROP}) {
       modules.delete(ctl[${MODULE}]);
+    } else if (cmd === ${CMD_EXIT}) {
+      process.exit(70);
     }
   } catch (e) {
     err = e instanceof WebAssembly.RuntimeError && /unreachable/.test(e.message) ? 2 : 1;
@@ -100,6 +109,8 @@ export class ThreadPool {
   private readonly modules = new Map<number, Uint8Array>();
   private nextModule = 1;
   private wanted: number;
+  /** How long a launch waits for a worker before declaring it lost (tests shorten it). */
+  timeoutMs = 60_000;
 
   constructor(private readonly heap: Heap, threads: number) {
     this.wanted = Math.max(1, Math.floor(threads));
@@ -180,7 +191,7 @@ export class ThreadPool {
     if (!threadsAvailable || !workerThreads) throw new KilnError('wasm: threads are not available here (no worker_threads or SharedArrayBuffer)');
     const fresh: PoolWorker[] = [];
     while (this.workers.length < count) {
-      const ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+      const ctl = new Int32Array(new SharedArrayBuffer(4 * (DEAD + 1)));
       const message = new Uint8Array(new SharedArrayBuffer(512));
       const worker = new workerThreads.Worker(WORKER_CODE, { eval: true, workerData: { control: ctl.buffer, memory: this.heap.memory, message: message.buffer } });
       worker.unref();
@@ -223,20 +234,64 @@ export class ThreadPool {
     Atomics.notify(c, JOB);
   }
 
-  /** Waits for every worker's current job; returns the first error code (0 when all went well). */
+  /**
+   * Waits for every worker's current job; returns the first error code (0 when all went well). A
+   * worker whose thread died (it flags DEAD on exit) or that does not answer within timeoutMs is an
+   * error, never an endless wait; the pool then replaces all its workers at the next launch.
+   */
   private wait(workers: PoolWorker[], what: string): number {
     let err = 0;
+    const deadline = Date.now() + this.timeoutMs;
+    let lost: string | null = null;
     for (const w of workers) {
       for (;;) {
         const done = Atomics.load(w.ctl, DONE);
         if (done === w.seq) break;
-        if (Atomics.wait(w.ctl, DONE, done, 60_000) === 'timed-out' && Atomics.load(w.ctl, DONE) !== w.seq) {
-          throw new KilnError(`wasm: a worker thread did not finish (${what}) within 60 s`);
+        if (Atomics.load(w.ctl, DEAD)) {
+          lost = `a worker thread exited while running a job (${what})`;
+          break;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || (Atomics.wait(w.ctl, DONE, done, Math.min(left, 1000)) === 'timed-out' && Date.now() >= deadline && Atomics.load(w.ctl, DONE) !== w.seq)) {
+          lost = `a worker thread did not finish (${what}) within ${this.timeoutMs / 1000} s`;
+          break;
         }
       }
+      if (lost) break;
       err ||= w.ctl[ERROR];
     }
+    if (lost) {
+      // The lost job's results are incomplete and the worker cannot be trusted: start over.
+      this.restart();
+      throw new KilnError(`wasm: ${lost}; the kernel's result is lost (the pool starts fresh workers at the next launch)`);
+    }
     return err;
+  }
+
+  /** Stops every worker (a lost one is terminated); the next launch starts and loads fresh ones. */
+  private restart(): void {
+    for (const w of this.workers.splice(0)) {
+      this.stop(w);
+      void w.worker.terminate().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Tests: worker `i` (started if needed) dies as a crashed thread would: 'exit' ends its thread
+   * through process.exit (it flags DEAD on the way out); 'terminate' kills it from outside, silently.
+   */
+  _crashWorkerForTest(i = 0, how: 'exit' | 'terminate' = 'exit'): void {
+    this.ensureWorkers(i + 1);
+    const w = this.workers[i];
+    if (how === 'terminate') {
+      void w.worker.terminate();
+      return;
+    }
+    w.seq++;
+    w.ctl[CMD] = CMD_EXIT;
+    Atomics.store(w.ctl, JOB, w.seq);
+    Atomics.notify(w.ctl, JOB);
+    Atomics.wait(w.ctl, DEAD, 0, 10_000);
   }
 
   private lastMessage(workers: PoolWorker[]): string {
