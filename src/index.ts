@@ -48,7 +48,7 @@ export { solve, checkSolverSpec, lrAt } from './frontend/train/solver.js';
 export type { SolverSpec, LrPolicy, OptimizerSpec, SolveOptions, SolveResult } from './frontend/train/solver.js';
 export { benchmark } from './frontend/bench.js';
 export type { BenchmarkOptions, BenchmarkResult, ModeTiming, JitTiming } from './frontend/bench.js';
-export { toDot, vizHtml, fusionViews, profileKernels, reportHtml, parseJsonl } from './frontend/viz/index.js';
+export { toDot, vizHtml, fusionViews, profileKernels, profileKernelsAsync, reportHtml, parseJsonl } from './frontend/viz/index.js';
 export type { VizHtmlOptions, FusionViews, ProfileResult, KernelProfile, Run as LogRun } from './frontend/viz/index.js';
 export { setLog, setLogSink } from './frontend/log.js';
 export { setDebugNans } from './frontend/debug_nans.js';

@@ -20,7 +20,7 @@ export async function vizCommand(argv: string[], io: CliIO): Promise<number> {
   const spec = await loadFunctionSpec(positionals[0], { name: values.name as string | undefined, device: values.device as string | undefined, command: 'viz' });
   const viz = await import('../frontend/viz/index.js');
   const views = viz.fusionViews(spec.fn, spec.args, { name: spec.name });
-  const profile = values.profile ? viz.profileKernels(spec.fn, spec.args, { iterations }) : undefined;
+  const profile = values.profile ? await viz.profileKernelsAsync(spec.fn, spec.args, { iterations }) : undefined;
   writeFileSync(values.out, viz.vizHtml(views.before, views.after, { profile }));
   io.out(`wrote ${values.out}: ${views.kernels} kernel${views.kernels === 1 ? '' : 's'}, ${views.peakBytes} bytes of intermediates${profile ? `, profiled ${profile.totalMs.toFixed(3)} ms per call on '${profile.device}'` : ''}`);
   if (typeof values.dot === 'string') {

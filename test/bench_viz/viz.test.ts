@@ -2,7 +2,7 @@
 // whose fusion is known (an elementwise chain is one kernel; matmul + softmax is three).
 import { describe, expect, it } from 'vitest';
 import * as k from '../../src/index.js';
-import { buildGraph, graphSvg, toDot, vizHtml, fusionViews, profileKernels } from '../../src/frontend/viz/index.js';
+import { buildGraph, graphSvg, toDot, vizHtml, fusionViews, profileKernels, profileKernelsAsync } from '../../src/frontend/viz/index.js';
 import { parseFunction } from '../../src/ir/parser.js';
 
 const chain = (x: k.Tensor) => k.sub(k.mul(k.tanh(k.add(k.mul(x, 1.5), 0.5)), k.sigmoid(x)), k.mul(x, 0.1));
@@ -95,5 +95,13 @@ describe('graphSvg and vizHtml', () => {
     expect(html).toContain('id="ir-before"');
     expect(html).toContain('digraph &quot;head&quot;');
     expect(html).not.toContain('<script');
+  });
+
+  it('profileKernelsAsync gives the same rows on a synchronous device (webgpu timestamps: test/browser/profile.test.ts)', async () => {
+    const args = [k.tensor(data(32, 2)).reshape([8, 4]), k.tensor(data(12, 3)).reshape([4, 3])];
+    const sync = profileKernels(head, args, { iterations: 1 });
+    const awaited = await profileKernelsAsync(head, args, { iterations: 1 });
+    expect(awaited.kernels.map((p) => p.label)).toEqual(sync.kernels.map((p) => p.label));
+    expect(awaited.method).toContain('timed around run()');
   });
 });

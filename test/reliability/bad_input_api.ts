@@ -93,6 +93,7 @@ export const API_CASES: Record<string, Entry> = {
   vizHtml: [c(() => K.vizHtml({} as never, {} as never), /^vizHtml: expected an IR Function, got \{\}/)],
   fusionViews: [c(() => K.fusionViews(undefined as never, []), /^fusionViews: expected a function, got undefined/)],
   profileKernels: [c(() => K.profileKernels((x: K.Tensor) => x, 'x' as never), /^profileKernels: args must be a list, got "x"/)],
+  profileKernelsAsync: [c(() => K.profileKernelsAsync(undefined as never, []), /^profileKernelsAsync: expected a function, got undefined/)],
   reportHtml: [c(() => K.reportHtml([]), /^report: no runs to show/), c(() => K.reportHtml(undefined as never), /^report: expected a list of runs, got undefined/)],
   parseJsonl: [c(() => K.parseJsonl(undefined as never), /^parseJsonl: text must be a string, got undefined/)],
   setLog: [c(() => K.setLog({} as never), /^setLog: expected a string or a list of channels, got \{\}/)],

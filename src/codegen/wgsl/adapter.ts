@@ -32,7 +32,8 @@ export async function requestGpuDevice(powerPreference?: 'low-power' | 'high-per
   const features = [...adapter.features];
   const l = adapter.limits;
   const device = await adapter.requestDevice({
-    requiredFeatures: features.includes('shader-f16') ? ['shader-f16' as GPUFeatureName] : [],
+    // timestamp-query lets profiles time each dispatch on the GPU (profileKernelsAsync); optional.
+    requiredFeatures: (['shader-f16', 'timestamp-query'] as GPUFeatureName[]).filter((f) => features.includes(f)),
     requiredLimits: {
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,

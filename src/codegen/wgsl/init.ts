@@ -20,6 +20,8 @@ export interface WebGPUInfo {
   readonly features: readonly string[];
   /** Whether the adapter offers 'shader-f16' (f16 storage and arithmetic in WGSL). */
   readonly shaderF16: boolean;
+  /** Whether the device has 'timestamp-query': profileKernelsAsync then reports GPU time per kernel. */
+  readonly timestampQuery: boolean;
 }
 
 const NOT_READY =
@@ -59,7 +61,7 @@ export async function initWebGPU(options: WebGPUOptions = {}): Promise<WebGPUInf
     maxBindingSize: Math.min(dl.maxStorageBufferBindingSize, dl.maxBufferSize),
   });
   const gpuDevice = createWebGPUDevice(rt);
-  const info: WebGPUInfo = { adapter: adapterName, features, shaderF16: features.includes('shader-f16') };
+  const info: WebGPUInfo = { adapter: adapterName, features, shaderF16: features.includes('shader-f16'), timestampQuery: rt.timestampQuery };
   current = { device: gpuDevice, info };
   registerDevice('webgpu', () => gpuDevice);
   return info;

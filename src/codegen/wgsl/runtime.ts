@@ -6,12 +6,20 @@
 // at once, synchronously. A job that must wait for the GPU (a `while`/`cond` predicate readback)
 // returns a promise; later jobs then queue behind it, so buffers and results stay in program order
 // while the Device interface stays synchronous. Errors of a deferred job surface at the next read.
+//
+// Timing (profiles): where the device has 'timestamp-query', beginTiming() makes each later dispatch
+// its own compute pass whose GPU start and end are written to a query set, tagged with `timingTag`;
+// endTiming() resolves them. Without the feature, timedDispatches is false and profiles fall back to
+// wall-clock time until onSubmittedWorkDone (see src/frontend/viz/profile.ts).
 import { KilnError } from '../../ir/error.js';
 import type { GpuLimits, Phase } from './emit.js';
 
 const USAGE_STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const USAGE_READBACK = 0x01 | 0x08; // MAP_READ | COPY_DST
 const MAP_READ = 0x01;
+const USAGE_QUERY_RESOLVE = 0x200 | 0x04; // QUERY_RESOLVE | COPY_SRC
+/** Timestamp queries in a timing session's query set: two per timed dispatch (later ones go untimed). */
+const TIMING_QUERIES = 4096;
 /** Eager dispatches recorded before the runtime submits on its own (keeps the GPU busy). */
 const MAX_PENDING = 256;
 /** Bytes of released buffers kept for reuse; beyond it released buffers are destroyed. */
@@ -46,6 +54,12 @@ export interface RuntimeStats {
   readbacks: number;
 }
 
+/** One timed dispatch: the tag that was current when it was recorded, and its GPU time. */
+export interface DispatchTime {
+  readonly tag: number;
+  readonly ns: number;
+}
+
 export class GpuRuntime {
   private readonly pool = new Map<number, GPUBuffer[]>();
   private pooledBytes = 0;
@@ -63,11 +77,18 @@ export class GpuRuntime {
   /** Set when the GPUDevice is lost; initWebGPU() then acquires a new one. */
   lost = false;
   readonly stats: RuntimeStats = { submits: 0, dispatches: 0, pipelines: 0, buffersCreated: 0, readbacks: 0 };
+  /** Whether the device was created with 'timestamp-query' (GPU-side dispatch times for profiles). */
+  readonly timestampQuery: boolean;
+  private timing: { querySet: GPUQuerySet; tags: number[]; untimed: number } | null = null;
+  private timingOpen = false;
+  /** The tag of dispatches recorded from now on while timing; set it from a job so it follows program order. */
+  timingTag = 0;
 
   constructor(
     readonly device: GPUDevice,
     readonly limits: GpuLimits & { readonly maxBindingSize: number },
   ) {
+    this.timestampQuery = device.features?.has?.('timestamp-query') ?? false;
     // Validation errors (a shader that does not compile, a bad binding) arrive asynchronously: keep
     // the first one and throw it at the next read, instead of silently leaving outputs unwritten.
     device.addEventListener?.('uncapturederror', (e) => {
@@ -152,6 +173,16 @@ export class GpuRuntime {
   dispatch(phase: Phase, pipeline: GPUComputePipeline, buffers: readonly GPUBuffer[]): void {
     if (phase.workgroups === 0) return;
     const group = this.bindGroup(pipeline, buffers);
+    const t = this.timing;
+    const timed = t !== null && t.tags.length * 2 < TIMING_QUERIES;
+    if (t && !timed) t.untimed++;
+    if (timed) {
+      // Its own pass: timestamps are written at the beginning and end of a pass.
+      this.endPass();
+      const at = t.tags.length * 2;
+      t.tags.push(this.timingTag);
+      this.pass = this.encoderNow().beginComputePass({ timestampWrites: { querySet: t.querySet, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } });
+    }
     const pass = (this.pass ??= this.encoderNow().beginComputePass());
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
@@ -160,6 +191,7 @@ export class GpuRuntime {
     const y = Math.ceil(phase.workgroups / x);
     if (y > perDim) throw new KilnError(`webgpu: a dispatch of ${phase.workgroups} workgroups exceeds the device's grid (${perDim}^2)`);
     pass.dispatchWorkgroups(x, y);
+    if (timed) this.endPass();
     this.stats.dispatches++;
     // Eager work is submitted in batches; a compiled call (holding `recording`) stays one command buffer.
     if (++this.pending >= MAX_PENDING && this.recording === 0) this.flush();
@@ -218,6 +250,49 @@ export class GpuRuntime {
     staging.unmap();
     staging.destroy();
     return out;
+  }
+
+  /** Resolves once the GPU has finished everything submitted so far (deferred jobs included). */
+  async finish(): Promise<void> {
+    await this.idle();
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  // ---- timing ------------------------------------------------------------------------------------
+
+  /** Starts timing dispatches (see the file comment); needs timestampQuery. */
+  beginTiming(): void {
+    if (!this.timestampQuery) throw new KilnError("webgpu: timing dispatches needs the device feature 'timestamp-query', which this device was not created with");
+    if (this.timingOpen) throw new KilnError('webgpu: a timing session is already running');
+    this.timingOpen = true;
+    this.schedule(() => {
+      this.endPass();
+      this.timing = { querySet: this.device.createQuerySet({ type: 'timestamp', count: TIMING_QUERIES }), tags: [], untimed: 0 };
+    });
+  }
+
+  /** Ends the timing session once the work before it has run; each timed dispatch's tag and GPU time. */
+  async endTiming(): Promise<{ dispatches: DispatchTime[]; untimed: number }> {
+    if (!this.timingOpen) throw new KilnError('webgpu: endTiming() without beginTiming()');
+    this.timingOpen = false;
+    await this.idle();
+    const t = this.timing!;
+    this.timing = null;
+    const n = t.tags.length * 2;
+    if (n === 0) {
+      t.querySet.destroy();
+      return { dispatches: [], untimed: t.untimed };
+    }
+    const resolved = this.device.createBuffer({ size: n * 8, usage: USAGE_QUERY_RESOLVE });
+    this.endPass();
+    this.encoderNow().resolveQuerySet(t.querySet, 0, n, resolved, 0);
+    const stamps = new BigUint64Array(await this.readNow(resolved, n * 8));
+    resolved.destroy();
+    t.querySet.destroy();
+    // Timestamps may be quantized (or reordered by the implementation): a negative span counts as 0.
+    const dispatches = t.tags.map((tag, i) => ({ tag, ns: Math.max(0, Number(stamps[2 * i + 1] - stamps[2 * i])) }));
+    return { dispatches, untimed: t.untimed };
   }
 
   // ---- ordering ----------------------------------------------------------------------------------

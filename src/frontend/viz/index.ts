@@ -7,7 +7,7 @@ export type { DotOptions } from './dot.js';
 export { graphSvg } from './svg.js';
 export { vizHtml, fusionViews } from './html.js';
 export type { VizHtmlOptions, FusionViews } from './html.js';
-export { profileKernels, profileFunction } from './profile.js';
+export { profileKernels, profileKernelsAsync, profileFunction, profileFunctionAsync } from './profile.js';
 export type { KernelProfile, ProfileOptions, ProfileResult } from './profile.js';
 export { reportHtml, parseJsonl } from './dashboard.js';
 export type { Run, LogRecord, ReportOptions } from './dashboard.js';
