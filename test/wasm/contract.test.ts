@@ -10,6 +10,7 @@ import { evalPrimitive } from '../../src/ir/interpret.js';
 import type { AnyAttrs } from '../../src/ir/ops.js';
 import { checkFunction, expectClose, randomArray } from './helpers.js';
 import { randomInputs } from '../passes/helpers.js';
+import { threadsAvailable } from '../../src/codegen/wasm/threads.js';
 
 const f32 = (...shape: number[]) => ({ dtype: 'float32' as const, shape });
 const tol = { rtol: 1e-5, atol: 1e-5 };
@@ -17,9 +18,9 @@ const saved = { ...tuning };
 afterEach(() => void Object.assign(tuning, saved));
 
 /** A fresh device per setting: eager kernels are cached per device, compiled with the tuning of the time. */
-function checkWith(sw: Partial<typeof tuning>, prim: 'conv' | 'dot_general', x: number[], w: number[], attrs: AnyAttrs, seed: number): void {
+function checkWith(sw: Partial<typeof tuning>, prim: 'conv' | 'dot_general', x: number[], w: number[], attrs: AnyAttrs, seed: number, threads = 1): void {
   Object.assign(tuning, saved, sw);
-  const d = createWasmDevice({ threads: 1 });
+  const d = createWasmDevice({ threads });
   const inputs = [randomArray('float32', x, seed), randomArray('float32', w, seed + 1)];
   const want = evalPrimitive(prim, inputs, attrs)[0];
   const got = d.readSync(d.execute(prim, inputs.map((a) => d.upload(a)), attrs, [])[0]);
@@ -89,4 +90,26 @@ describe('matmul: blocked loop order', () => {
     const fn = b.finish('dense', [b.op1('max', [y, b.constant(0, 'float32', [45, 27])], {})]);
     checkFunction(runPipeline(fn), randomInputs(fn, 6), tol);
   });
+});
+
+describe('column groups: the parallel range read as tiles of rows × column groups', () => {
+  // Work above the threshold for a parallel launch; odd row counts leave the tiles past the range
+  // (G*H > R) to the call that ends it; 3 threads split a group's rows unevenly.
+  const dot = (contract: [number[], number[]], batch: [number[], number[]] = [[], []]): AnyAttrs => ({ contract, batch });
+  const cases: [number[], number[], AnyAttrs][] = [
+    [[37, 90], [90, 61], dot([[1], [0]])],
+    [[90, 37], [90, 60], dot([[0], [0]])],
+    [[37, 90], [61, 90], dot([[1], [1]])],
+    [[3, 13, 40], [3, 40, 77], dot([[2], [1]], [[0], [0]])],
+    [[1, 90], [90, 300], dot([[1], [0]])],
+  ];
+  const convCase: [number[], number[], AnyAttrs] = [[3, 8, 12, 20], [9, 8, 3, 3], conv2()];
+  for (const colGroups of [1, 2, 3]) {
+    for (const threads of threadsAvailable ? [1, 2, 3] : [1]) {
+      it(`agrees with the interpreter (colGroups ${colGroups}, ${threads} thread${threads > 1 ? 's' : ''})`, () => {
+        cases.forEach(([a, b, attrs], i) => checkWith({ colGroups }, 'dot_general', a, b, attrs, 300 + 2 * i, threads));
+        checkWith({ colGroups }, 'conv', ...convCase, 330, threads);
+      });
+    }
+  }
 });

@@ -156,16 +156,23 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     aAddr = (mRow) => m.i32.add(aPack(), m.i32.mul(mRow, m.i32.const(K * 4)));
   }
 
-  const { lo, hi } = rowRange(E, s, top);
-  f.push(m.local.set(curB, m.i32.const(-1)));
+  // Column groups (see colGroups): group g computes panels [pLo, pHi) for its rows [rowLo, rowHi).
+  const G = top ? colGroups(s) : 1;
+  const pLo = f.local(I32);
+  const pHi = f.local(I32);
+  const rowLo = f.local(I32);
+  const rowHi = f.local(I32);
+  const lo = () => get(rowLo);
+  const hi = () => get(rowHi);
+  const range = rowRange(E, s, top);
   const rowEnd = f.local(I32); // end of the current batch's rows within [lo, hi)
-  forLoop(E, row, lo(), hi(), () => {
+  const rowsOfGroup = () => forLoop(E, row, lo(), hi(), () => {
     f.push(m.local.set(bv, m.i32.div_u(get(row), m.i32.const(M))));
     f.push(m.local.set(rowEnd, m.i32.mul(m.i32.add(get(bv), m.i32.const(1)), m.i32.const(M))));
     f.push(m.if(m.i32.gt_s(get(rowEnd), hi()), m.local.set(rowEnd, hi())));
     // Pack rhs for this batch (once per batch) and, when needed, lhs rows [row, rowEnd).
     f.push(m.if(m.i32.ne(get(curB), get(bv)), E.scoped(() => f.block(() => {
-      packRhs(E, s, scratch, direct);
+      packRhs(E, s, scratch, direct, pLo, pHi);
       f.push(m.local.set(curB, get(bv)));
     }))));
     if (packA) E.scoped(() => packLhs(E, s, get(row), get(rowEnd), aPack));
@@ -190,7 +197,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
         const whole = m.i32.and(m.i32.sub(get(mEnd), get(rc)), m.i32.const(-mr));
         f.push(m.local.set(rcEnd, m.i32.add(get(rc), whole)));
         f.push(m.if(m.i32.gt_s(whole, m.i32.const(mc)), m.local.set(rcEnd, m.i32.add(get(rc), m.i32.const(mc)))));
-        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset, direct, (tileBody) => {
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, pLo, pHi, tileOffset, direct, (tileBody) => {
           forLoop(E, mLocal, get(rc), get(rcEnd), () => {
             f.push(m.local.set(ap, aRow()));
             tileBody();
@@ -211,7 +218,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
       const body = E.scoped(() => f.block(() => {
         const ap = f.local(I32);
         f.push(m.local.set(ap, aRow()));
-        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, panels, tileOffset, direct);
+        microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, pLo, pHi, tileOffset, direct);
         f.push(m.local.set(mLocal, m.i32.add(get(mLocal), m.i32.const(mr))));
       }));
       f.push(m.block(brk, [m.loop(loop, m.block(null, [
@@ -223,8 +230,52 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
     // Continue after this batch's rows.
     f.push(m.local.set(row, m.i32.sub(get(rowEnd), m.i32.const(1))));
   });
+  if (G === 1) {
+    f.push(m.local.set(rowLo, range.lo()));
+    f.push(m.local.set(rowHi, range.hi()));
+    f.push(m.local.set(pLo, m.i32.const(0)));
+    f.push(m.local.set(pHi, m.i32.const(panels)));
+    f.push(m.local.set(curB, m.i32.const(-1)));
+    rowsOfGroup();
+  } else {
+    // The parallel range [0, R) of rows is read as R tiles: tile t is rows [(t mod H)*G, +G) of
+    // column group t div H (H = ceil(R/G) tiles per group), so a thread's share of the range is a
+    // share of the columns and it packs only those panels of rhs. The call whose range ends at R
+    // also takes the tiles past R (G*H may exceed R).
+    const R = s.extents.b * M;
+    const H = Math.ceil(R / G);
+    const per = Math.ceil(panels / G);
+    const t0 = f.local(I32);
+    const t1 = f.local(I32);
+    f.push(m.local.set(t0, range.lo()));
+    f.push(m.local.set(t1, range.hi()));
+    if (G * H > R) f.push(m.if(m.i32.eq(get(t1), m.i32.const(R)), m.local.set(t1, m.i32.const(G * H))));
+    const g = f.local(I32);
+    const min = (x: () => E, y: number) => m.select(m.i32.gt_s(x(), m.i32.const(y)), m.i32.const(y), x());
+    const clamp = (x: () => E) => m.select(m.i32.lt_s(x(), m.i32.const(0)), m.i32.const(0), min(x, H));
+    forLoop(E, g, m.i32.const(0), m.i32.const(G), () => {
+      const gH = () => m.i32.mul(get(g), m.i32.const(H));
+      f.push(m.local.set(rowLo, m.i32.mul(clamp(() => m.i32.sub(get(t0), gH())), m.i32.const(G))));
+      f.push(m.local.set(rowHi, min(() => m.i32.mul(clamp(() => m.i32.sub(get(t1), gH())), m.i32.const(G)), R)));
+      f.push(m.local.set(pLo, min(() => m.i32.mul(get(g), m.i32.const(per)), panels)));
+      f.push(m.local.set(pHi, min(() => m.i32.mul(m.i32.add(get(g), m.i32.const(1)), m.i32.const(per)), panels)));
+      f.push(m.local.set(curB, m.i32.const(-1)));
+      rowsOfGroup();
+    });
+  }
   void S;
   void V;
+}
+
+/**
+ * How many column groups the parallel range is split into (1: rows only). Threads that split rows
+ * each pack all of rhs; splitting columns instead packs each panel once but each thread then packs
+ * lhs for all rows when lhs needs packing. Two groups when rhs is packed and it is the larger pack.
+ */
+function colGroups(s: ContractStmt): number {
+  const { m: M, n: N } = s.extents;
+  if (tuning.colGroups <= 1 || directRhs(s) || N <= NR) return 1;
+  return packsLhs(s) && M >= N ? 1 : tuning.colGroups;
 }
 
 /** float32 but degenerate (K = 0 or N = 0): the epilogue sees a zero sum. */
@@ -248,7 +299,7 @@ function emitGeneric32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
 }
 
 /** rhs(b, k, n) into [panel][k][8] at the scratch start, zero past N. */
-function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: boolean): void {
+function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: boolean, pLo: number, pHi: number): void {
   const { m, f, S } = E;
   const { vars, extents } = s;
   const { n: N, k: K } = extents;
@@ -260,14 +311,17 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
   const get = (l: number) => m.local.get(l, I32);
   const full = Math.floor(N / NR);
   const direct = contiguousLoad(s.rhs, vars.n) ? s.rhs : null;
-  f.push(m.local.set(dst, scratch()));
+  // Panel p lives at p*K*NR floats (the partial last one at 0 when the full ones are read in place).
+  f.push(m.local.set(dst, onlyTail ? scratch() : m.i32.add(scratch(), m.i32.mul(get(pLo), m.i32.const(K * NR * 4)))));
   // conv's im2col view: whole k rows of a panel as vectors where the image allows (emit_pack.ts).
   const plan = direct || !tuning.vectorPack ? null : panelPlan(s.rhs, vars.n);
   const noWrap = f.local(I32);
   const rowOk = f.local(I32);
   const rowAddr = f.local(I32);
   // Full panels (unless rhs is read in place).
-  if (!onlyTail) forLoop(E, p, m.i32.const(0), m.i32.const(full), () => {
+  const fullHi = f.local(I32);
+  f.push(m.local.set(fullHi, m.select(m.i32.lt_s(get(pHi), m.i32.const(full)), get(pHi), m.i32.const(full))));
+  if (!onlyTail) forLoop(E, p, get(pLo), get(fullHi), () => {
     if (plan) f.push(m.local.set(noWrap, panelNoWrap(E, plan, () => m.i32.mul(get(p), m.i32.const(NR)), NR)));
     forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
       f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
@@ -304,6 +358,9 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
     });
   });
   if (N % NR !== 0) {
+    f.push(m.if(m.i32.gt_s(get(pHi), m.i32.const(full)), E.scoped(() => f.block(() => packTail()))));
+  }
+  function packTail(): void {
     forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
       forLoop(E, j, m.i32.const(0), m.i32.const(NR), () => {
         f.push(m.local.set(nv, m.i32.add(m.i32.const(full * NR), get(j))));
@@ -343,7 +400,7 @@ function packLhs(E: KernelEmitter, s: ContractStmt, rowLo: E, rowHi: E, aPack: (
  */
 function microPanels(
   E: KernelEmitter, s: ContractStmt, mr: number, ap: number, aRowBytes: number,
-  scratch: () => E, mLocal: number, mv: number, nv: number, panels: number, tileOffset: number, direct: boolean,
+  scratch: () => E, mLocal: number, mv: number, nv: number, pLo: number, pHi: number, tileOffset: number, direct: boolean,
   rowsOfPanel?: (tileBody: () => void) => void,
 ): void {
   const { m, f } = E;
@@ -358,7 +415,7 @@ function microPanels(
   const acc: number[][] = Array.from({ length: mr }, () => [f.local(V128), f.local(V128)]);
   const tile = () => m.i32.add(scratch(), m.i32.const(tileOffset));
   const vecOk = E.canVectorize(s.epilogue, vars.n, s.acc);
-  forLoop(E, p, m.i32.const(0), m.i32.const(panels), () => (rowsOfPanel ? rowsOfPanel(() => E.scoped(() => f.push(f.block(tileBody)))) : tileBody()));
+  forLoop(E, p, get(pLo), get(pHi), () => (rowsOfPanel ? rowsOfPanel(() => E.scoped(() => f.push(f.block(tileBody)))) : tileBody()));
   function tileBody(): void {
     for (const row of acc) for (const l of row) f.push(m.local.set(l, m.v128.const(new Array(16).fill(0))));
     if (direct) {

@@ -18,6 +18,8 @@ export const tuning = {
   vectorPack: true,
   /** Contraction rows per chunk sized so the chunk's lhs takes this many bytes (0: no chunking). */
   chunkBytes: 256 * 1024,
+  /** Column groups a contraction's parallel range is split into when rhs is packed (emit_contract.ts). */
+  colGroups: 2,
 };
 
 /** A reusable value: each call makes a fresh read of the local holding it. */
@@ -125,6 +127,13 @@ export class Lanes {
   /** NaN-propagating min/max (wasm semantics, like Math.min/max). */
   fmin(a: E, b: E): E { return this.vec ? this.m.f32x4.min(a, b) : this.m.f32.min(a, b); }
   fmax(a: E, b: E): E { return this.vec ? this.m.f32x4.max(a, b) : this.m.f32.max(a, b); }
+  /**
+   * x clamped below by a nonzero constant c: max(x, c) with NaN kept, exactly as fmax for such c.
+   * As a vector this is one pmax (V8 lowers f32x4.max to ~8 instructions for NaN and signed zeros).
+   */
+  fmaxC(x: E, c: number): E { return this.vec ? this.m.f32x4.pmax(x, this.fc(c)) : this.m.f32.max(x, this.fc(c)); }
+  /** x clamped above by a nonzero constant c (see fmaxC). */
+  fminC(x: E, c: number): E { return this.vec ? this.m.f32x4.pmin(x, this.fc(c)) : this.m.f32.min(x, this.fc(c)); }
   fabs(a: E): E { return this.vec ? this.m.f32x4.abs(a) : this.m.f32.abs(a); }
   fneg(a: E): E { return this.vec ? this.m.f32x4.neg(a) : this.m.f32.neg(a); }
   fsqrt(a: E): E { return this.vec ? this.m.f32x4.sqrt(a) : this.m.f32.sqrt(a); }
