@@ -101,7 +101,6 @@ function phase(what: string, x: unknown, buffers: readonly WgslBuffer[], limits:
   for (const i of list(`${what}.bindings`, p.bindings, limits.maxStorageBuffers)) {
     if (!(Number.isSafeInteger(i) && (i as number) >= -1 && (i as number) < n)) bad(`${what}.bindings holds ${JSON.stringify(i)}, not a buffer index below ${n} (or -1 for scratch)`);
   }
-  if ((p.bindings as number[]).includes(-1) && p.scratchWords === undefined) bad(`${what} binds scratch (-1) but declares no scratchWords`);
   if (p.scratchWords !== undefined) nat(`${what}.scratchWords`, p.scratchWords, 2 ** 28);
   if (p.pack !== undefined) {
     const pk = fields(`${what}.pack`, p.pack, ['buffers', 'offsets', 'words']);
@@ -138,6 +137,8 @@ export function checkWgslPlan(x: unknown, maxElements: number): WgslPlanFile {
     if (typeof kr.name !== 'string' || kr.name.length > 256) bad(`${w}.name must be a string of at most 256 characters`);
     const buffers = list(`${w}.buffers`, kr.buffers, MAX_BUFFERS).map((b, j) => buffer(`${w}.buffers[${j}]`, b, maxElements));
     const phases = list(`${w}.phases`, kr.phases, MAX_PHASES).map((p, j) => phase(`${w}.phases[${j}]`, p, buffers, limits));
+    // The scratch buffer (binding -1) is one per kernel, as large as its largest phase asks.
+    if (phases.some((p) => p.bindings.includes(-1)) && !phases.some((p) => (p.scratchWords ?? 0) > 0)) bad(`${w} binds scratch (-1) but declares no scratchWords`);
     return { name: kr.name, buffers, phases };
   });
   return { version: WGSL_PLAN_VERSION, limits, kernels };

@@ -47,7 +47,7 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     const bytes = await exportArtifact(model, [randTensor([4, 1, 28, 28], 1)], { batch: 'N' });
     const cases = [4, 3].map((n) => {
       const x = randTensor([n, 1, 28, 28], 20 + n);
-      return { name: `batch ${n}`, shape: [n, 1, 28, 28], input: Array.from(x.dataSync()), output: Array.from(model.call(x).dataSync()), classes: 10, backend: n === 4 ? 'webgpu' : 'interpreter', tolerance: 1e-3 };
+      return { name: `batch ${n}`, inputs: [{ shape: [n, 1, 28, 28], data: Array.from(x.dataSync()) }], output: Array.from(model.call(x).dataSync()), classes: 10, backend: n === 4 ? 'webgpu' : 'interpreter', tolerance: 1e-3 };
     });
     // Control flow from the IR around the file's kernels: a scan (an RNN over the rows) whose final
     // state goes through a cond, so kernels inside nested regions must line up with the IR.
@@ -62,9 +62,18 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     };
     const rnnCases = [1, -1].map((sign, k) => {
       const x = binary('add', randTensor([6, 4], 40 + k), sign * 2);
-      return { name: `${sign > 0 ? 'then' : 'else'} branch`, shape: [6, 4], input: Array.from(x.dataSync()), output: Array.from(rnn(x).dataSync()), classes: 4, backend: 'webgpu', tolerance: 1e-4 };
+      return { name: `${sign > 0 ? 'then' : 'else'} branch`, inputs: [{ shape: [6, 4], data: Array.from(x.dataSync()) }], output: Array.from(rnn(x).dataSync()), classes: 4, backend: 'webgpu', tolerance: 1e-4 };
     });
     const rnnBytes = await exportArtifact(rnn, [randTensor([6, 4], 41)], { backends: ['webgpu'] });
+    // Phases the CNN does not use: a whole-tensor sum of 40000 elements (two dispatches sharing a
+    // scratch buffer) and eleven inputs in one kernel (more than 8 storage buffers: packed inputs).
+    const big = randTensor([200, 200], 3);
+    const sumBytes = await exportArtifact((x: Tensor) => x.sum(), [big], { backends: ['webgpu'] });
+    const sumCases = [{ name: 'split reduction', inputs: [{ shape: [200, 200], data: Array.from(big.dataSync()) }], output: [big.sum().item()], classes: 1, backend: 'webgpu', tolerance: 1e-4 }];
+    const many = (...xs: Tensor[]) => xs.reduce((a, b) => binary('add', a, binary('mul', b, b)));
+    const xs = Array.from({ length: 11 }, (_, i) => randTensor([5], 50 + i));
+    const wideBytes = await exportArtifact(many, xs, { backends: ['webgpu'] });
+    const wideCases = [{ name: 'packed inputs', inputs: xs.map((x) => ({ shape: [5], data: Array.from(x.dataSync()) })), output: Array.from(many(...xs).dataSync()), classes: 5, backend: 'webgpu', tolerance: 1e-5 }];
     const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), 0), (c: Tensor) => binary('add', c, 1), x);
     const foreverBytes = await exportArtifact(forever, [randTensor([4], 5)], { backends: ['webgpu'] });
     const esbuild = await import('esbuild');
@@ -77,7 +86,7 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
       write: false,
       logLevel: 'silent',
       metafile: true,
-      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
+      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }, { name: 'sum', base64: b64(sumBytes), cases: sumCases }, { name: 'eleven inputs', base64: b64(wideBytes), cases: wideCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
     });
     // The page holds the runtime and nothing else of Kiln.
     const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
@@ -87,6 +96,6 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
     const failed = report.results.filter((r) => !r.ok);
     expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
-    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
+    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'sum: split reduction', 'eleven inputs: packed inputs', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
   });
 });

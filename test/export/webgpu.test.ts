@@ -42,6 +42,22 @@ describe('artifacts with WebGPU code', () => {
     expect(inspectArtifact(await exportArtifact(new TinyMlp(), [randTensor([2, 6], 1)], { backends: ['wasm'] })).backends).toEqual(['interpreter', 'wasm']);
   });
 
+  it('every kind of phase passes the loader: a split reduction (scratch), packed inputs, a contraction', async () => {
+    // 40000 elements summed whole: two dispatches sharing a scratch buffer.
+    const big = await exportArtifact((x: Tensor) => x.sum(), [randTensor([200, 200], 3)], { backends: ['webgpu'] });
+    // Eleven inputs in one elementwise kernel: more than 8 storage buffers, so the inputs are packed.
+    const many = (...xs: Tensor[]) => xs.reduce((a, b) => binary('add', a, binary('mul', b, b)));
+    const wide = await exportArtifact(many, Array.from({ length: 11 }, (_, i) => randTensor([5], 50 + i)), { backends: ['webgpu'] });
+    const kinds = (bytes: Uint8Array) => {
+      const plan = JSON.parse(new TextDecoder().decode(splitContainer(bytes).sections.find((s) => s.name === 'wgsl')!.bytes));
+      return plan.kernels.flatMap((k: any) => k.phases.map((p: any) => `${p.mode}${p.scratchWords ? '+scratch' : ''}${p.pack ? '+pack' : ''}`));
+    };
+    expect(kinds(big).filter((k: string) => k.includes('scratch')).length).toBe(2);
+    expect(kinds(wide).some((k: string) => k.includes('pack'))).toBe(true);
+    // Valid files: loading gets as far as asking for a GPU (none in Node).
+    for (const b of [big, wide]) await expect(loadArtifact(b, { backend: 'webgpu' })).rejects.toThrow(/no WebGPU adapter/);
+  });
+
   it('float64 functions carry no WebGPU code, and asking for it is a KilnError naming the dtype', async () => {
     const f = (x: Tensor) => binary('mul', x, x);
     const x = randTensor([3], 2).astype('float64');

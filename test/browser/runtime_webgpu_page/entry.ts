@@ -3,7 +3,7 @@
 // computed in process; each check reports its agreement numbers in `detail`.
 import { loadArtifact, KilnError } from '../../../src/runtime.js';
 
-interface Case { name: string; shape: number[]; input: number[]; output: number[]; classes: number; backend: string; tolerance: number }
+interface Case { name: string; inputs: { shape: number[]; data: number[] }[]; output: number[]; classes: number; backend: string; tolerance: number }
 declare const ARTIFACTS: { name: string; base64: string; cases: Case[] }[];
 declare const FOREVER_BASE64: string;
 
@@ -37,9 +37,9 @@ const argmax = (xs: ArrayLike<number>, from: number, n: number) => {
     adapter = art.adapter ?? adapter;
     for (const c of a.cases) {
       await check(`${a.name}: ${c.name}`, async () => {
-        const [y] = await art.run([{ data: Float32Array.from(c.input), shape: c.shape }]);
+        const [y] = await art.run(c.inputs.map((x) => ({ data: Float32Array.from(x.data), shape: x.shape })));
         const got = await y.data();
-        const ran = art.backendFor(c.shape[0]);
+        const ran = art.backendFor(c.inputs[0].shape[0]);
         let maxAbs = 0;
         let maxRef = 0;
         for (let i = 0; i < got.length; i++) {
