@@ -60,9 +60,17 @@ describe('reportHtml', () => {
 
 describe('chart pieces', () => {
   it('round ticks', () => {
-    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6000000000000001, 0.8, 1].map((v) => expect.closeTo(v, 9)));
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    // Exact multiples: a running sum reached 1.9999999999999998 here and the epoch axis lost its "2".
+    expect(niceTicks(1, 2, 6)).toEqual([1, 1.2, 1.4, 1.6, 1.8, 2]);
     expect(niceTicks(3, 3)).toEqual([3]);
     expect(logTicks(-3, -2).map((t) => Number((10 ** t).toPrecision(3)))).toEqual([0.001, 0.002, 0.005, 0.01]);
+  });
+
+  it('a two-epoch run labels both epochs', () => {
+    const svg = lineChart([{ name: 'loss', points: [[1, 0.9], [2, 0.6]] }], { title: 'loss', xLabel: 'epoch' });
+    const labels = [...svg.matchAll(/<text[^>]*text-anchor="middle"[^>]*>(\d+)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual(['1', '2']);
   });
 
   it('an empty chart says so', () => {

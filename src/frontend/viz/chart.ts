@@ -26,7 +26,12 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  // Multiples of step (not a running sum, which drifts: 1 + 5 × 0.2 is 1.9999999999999998, and an
+  // integer axis then loses its last tick).
+  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) {
+    const v = Number((i * step).toPrecision(12));
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
   return out;
 }
 
@@ -74,7 +79,8 @@ export function lineChart(series: readonly Series[], opts: ChartOptions): string
   // Grid and ticks: on a log axis, 1-2-5 steps of each decade; epochs and steps get whole numbers.
   const yTicks = logY ? logTicks(y0, y1) : niceTicks(y0, y1);
   const integerX = pts.every(([x]) => Number.isInteger(x));
-  const xTicks = niceTicks(x0, x1, 6).filter((t) => !integerX || Number.isInteger(t));
+  // Epochs on a short run: every integer (round ticks between them would be filtered away).
+  const xTicks = integerX && x1 - x0 <= 6 ? Array.from({ length: x1 - x0 + 1 }, (_, i) => x0 + i) : niceTicks(x0, x1, 6).filter((t) => !integerX || Number.isInteger(t));
   for (const t of yTicks) {
     const y = syRaw(t).toFixed(1);
     out.push(`<line class="grid" x1="${m.left}" x2="${W - m.right}" y1="${y}" y2="${y}" stroke="#eee"/>`);
