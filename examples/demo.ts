@@ -1,12 +1,13 @@
 // The main job: train a small CNN on Fashion-MNIST with the whole training step compiled by jit,
 // print per-epoch loss/accuracy with a progress bar, the test accuracy, the speed of the jitted
-// step against the same step run eagerly, and save the trained weights.
+// step against the same step run eagerly, and save the trained weights; the per-epoch scalars go to a
+// JSONL log that `npm run kiln -- report out/fashion-cnn.jsonl` turns into loss/accuracy/lr curves.
 //   npm run demo -- [--epochs 3] [--batch 128] [--width 8] [--hidden 64] [--lr 0.003] [--device wasm] [--data path]
-//                   [--train-limit N] [--test-limit N] [--out model.safetensors]
+//                   [--train-limit N] [--test-limit N] [--out model.safetensors] [--log run.jsonl]
 import { parseArgs } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames } from '../src/index.js';
+import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames, jsonlLogger } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,6 +20,7 @@ const { values: args } = parseArgs({
     'test-limit': { type: 'string' },
     'eager-steps': { type: 'string', default: '5' },
     out: { type: 'string', default: 'out/fashion-cnn.safetensors' },
+    log: { type: 'string', default: 'out/fashion-cnn.jsonl' },
     width: { type: 'string', default: '8' },
     hidden: { type: 'string', default: '64' },
   },
@@ -72,7 +74,9 @@ const trainLoader = new data.DataLoader(train, { batchSize, shuffle: true, seed:
 const testLoader = new data.DataLoader(test, { batchSize: 500 });
 const trainer = new Trainer(model, { optimizer: opt, loss: lossFn, jit: true, scheduler: new optim.CosineAnnealingLR(opt, epochs * trainLoader.length), schedulePer: 'batch' });
 
-await trainer.fit(trainLoader, { epochs, validation: testLoader });
+mkdirSync(dirname(args.log!), { recursive: true });
+await trainer.fit(trainLoader, { epochs, validation: testLoader, callbacks: [jsonlLogger(args.log!)] });
+console.log(`training log: ${args.log} (npm run kiln -- report ${args.log})`);
 const final = await trainer.evaluate(testLoader);
 console.log(`test accuracy ${(100 * final.accuracy).toFixed(2)}% (${final.count} images, loss ${final.loss.toFixed(4)})`);
 
