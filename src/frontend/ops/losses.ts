@@ -7,7 +7,7 @@ import { Tensor } from '../tensor.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { named, numberArg } from '../args.js';
 import {
-  abs, add, astype, div, eq, exp, gt, log, log1p, logicalAnd, lt, maximum, mul, ne, neg, relu, sub, where,
+  abs, add, astype, div, eq, exp, gt, log, log1p, logicalAnd, lt, maximum, mul, ne, neg, sub, where,
 } from './elementwise.js';
 import { broadcastIn, full, iota, meanAxes, sumAxes, toFloat } from './nn_internal.js';
 import { logSoftmax } from './nn_functional.js';
@@ -201,7 +201,9 @@ export function binaryCrossEntropyWithLogits(logits: TensorLike, target: TensorL
   checkOptions(op, opts);
   const [x, y] = floatPair(op, logits, target);
   sameShape(op, x, y);
-  const spNeg = add(relu(neg(x)), log1p(exp(neg(abs(x)))));
+  // maximum, not relu: the gradient at a logit of exactly 0 (a zero-initialized head) is then
+  // sigmoid(0) - y, not -y.
+  const spNeg = add(maximum(neg(x), 0), log1p(exp(neg(abs(x)))));
   const pw = opts.posWeight;
   const logWeight = pw === undefined || pw === null ? null : add(mul(sub(astype(asTensor(op, pw), x.dtype), 1), y), 1);
   let loss = add(mul(sub(1, y), x), logWeight ? mul(logWeight, spNeg) : spNeg);

@@ -96,7 +96,9 @@ export function softplus(x: TensorLike, opts?: { beta?: number; threshold?: numb
   const beta = numberArg('softplus', 'beta', o.beta ?? 1, { positive: true });
   const threshold = numberArg('softplus', 'threshold', o.threshold ?? 20);
   const z = beta === 1 ? t : mul(t, beta);
-  const sp = add(relu(z), log1p(exp(neg(abs(z)))));
+  // maximum, not relu: at z = 0 its gradient splits 1/2 (relu's is 0, and abs's is 0), so the sum's
+  // gradient there is sigmoid(0) = 1/2 as it must be.
+  const sp = add(maximum(z, 0), log1p(exp(neg(abs(z)))));
   const y = beta === 1 ? sp : div(sp, beta);
   return where(gt(z, threshold), t, y);
 }
