@@ -39,13 +39,15 @@ import type { BinaryFn, UnaryFn } from './interpret_scalar.js';
 import * as move from './interpret_movement.js';
 import { conv, dotGeneral, reduceWindow } from './interpret_contract.js';
 import { randomBits } from './threefry.js';
+import { spendIteration, whileBudget } from './while_budget.js';
+import type { WhileBudget } from './while_budget.js';
 
 export { threefry2x32 } from './threefry.js';
 
 export interface InterpretOptions {
   /** Hold float32 values in float64 storage (every float op runs unrounded in f64). */
   promoteFloat32?: boolean;
-  /** Iterations one `while` may run before it is a KilnError (kiln/runtime bounds untrusted artifacts). Default: unbounded. */
+  /** While-loop iterations one call may run, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). Default: unbounded. */
   maxWhileIterations?: number;
 }
 
@@ -58,7 +60,7 @@ interface EvalContext {
   readonly regions: readonly Block[];
   readonly lookup: Lookup | undefined;
   readonly promote: boolean;
-  readonly maxIter: number;
+  readonly budget: WhileBudget;
 }
 
 type Rule<P extends Primitive> = (ins: HostArray[], attrs: Attrs<P>, cx: EvalContext) => HostArray[];
@@ -173,11 +175,11 @@ function argRule(isMax: boolean): Rule<'argmax' | 'argmin'> {
 function whileRule(ins: HostArray[], _: Attrs<'while'>, cx: EvalContext): HostArray[] {
   const [condR, bodyR] = cx.regions;
   let carry = ins;
-  for (let count = 0; ; count++) {
-    const [go] = runBlock(condR, carry, cx.lookup, cx.promote, cx.maxIter);
+  for (;;) {
+    const [go] = runBlock(condR, carry, cx.lookup, cx.promote, cx.budget);
     if (!go.data[0]) break;
-    if (count >= cx.maxIter) fail('while', `the loop ran ${count} iterations without its condition becoming false (limit ${cx.maxIter}: LoadOptions.maxWhileIterations)`);
-    carry = runBlock(bodyR, carry, cx.lookup, cx.promote, cx.maxIter);
+    spendIteration(cx.budget);
+    carry = runBlock(bodyR, carry, cx.lookup, cx.promote, cx.budget);
   }
   return carry === ins ? ins.map(copy) : carry;
 }
@@ -193,7 +195,7 @@ function scanRule(ins: HostArray[], { length, numCarry, reverse }: Attrs<'scan'>
     const t = reverse ? length - 1 - step : step;
     // Slices are read-only views; runBlock copies any it returns, so nothing aliases xs.
     const slices = xs.map((x, j) => ({ dtype: x.dtype, shape: x.shape.slice(1), data: x.data.subarray(t * xSizes[j], (t + 1) * xSizes[j]) }));
-    const res = runBlock(body, [...carry, ...slices], cx.lookup, cx.promote, cx.maxIter);
+    const res = runBlock(body, [...carry, ...slices], cx.lookup, cx.promote, cx.budget);
     carry = res.slice(0, numCarry);
     res.slice(numCarry).forEach((y, j) => ys[j].data.set(y.data, t * ySizes[j]));
   }
@@ -256,8 +258,8 @@ const RULES: { [P in Primitive]: Rule<P> } = {
     return [out];
   },
 
-  fusion: (ins, _, cx) => runBlock(cx.regions[0], ins, cx.lookup, cx.promote, cx.maxIter),
-  cond: ([pred, ...operands], _, cx) => runBlock(cx.regions[pred.data[0] ? 0 : 1], operands, cx.lookup, cx.promote, cx.maxIter),
+  fusion: (ins, _, cx) => runBlock(cx.regions[0], ins, cx.lookup, cx.promote, cx.budget),
+  cond: ([pred, ...operands], _, cx) => runBlock(cx.regions[pred.data[0] ? 0 : 1], operands, cx.lookup, cx.promote, cx.budget),
   while: whileRule,
   scan: scanRule,
 };
@@ -328,7 +330,7 @@ function valueName(v: Value): string {
 }
 
 /** Runs a block; every result is a fresh array (params and enclosing values returned are copied). */
-function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | undefined, promote: boolean, maxIter = Infinity): HostArray[] {
+function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | undefined, promote: boolean, budget: WhileBudget = whileBudget()): HostArray[] {
   if (args.length !== block.params.length) fail('interpret', `block takes ${block.params.length} argument(s), got ${args.length}`);
   block.params.forEach((p, i) => checkArg('interpret', `block argument ${i} (${valueName(p)})`, p.type, args[i], promote));
   const local = new Map<number, HostArray>();
@@ -338,7 +340,7 @@ function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | unde
   const { frees, own } = planOf(block);
   block.ops.forEach((op, k) => {
     const ins = op.operands.map(get);
-    const cx: EvalContext = { out: op.results.map((r) => storageType(r.type, promote)), regions: op.regions, lookup, promote, maxIter };
+    const cx: EvalContext = { out: op.results.map((r) => storageType(r.type, promote)), regions: op.regions, lookup, promote, budget };
     let res: HostArray[];
     try {
       res = (RULES[op.prim] as unknown as AnyRule)(ins, op.attrs, cx);
@@ -365,7 +367,7 @@ function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | unde
 export function evalPrimitive(prim: Primitive, inputs: HostArray[], attrs: AnyAttrs, regions: readonly Block[] = []): HostArray[] {
   inputs.forEach((x, i) => checkData(prim, `operand ${i}`, x));
   const out = inferTypes(prim, inputs.map((x) => ({ dtype: x.dtype, shape: x.shape })), attrs as Attrs<Primitive>, regions);
-  return (RULES[prim] as unknown as AnyRule)(inputs, attrs, { out, regions, lookup: undefined, promote: false, maxIter: Infinity });
+  return (RULES[prim] as unknown as AnyRule)(inputs, attrs, { out, regions, lookup: undefined, promote: false, budget: whileBudget() });
 }
 
 /**
@@ -373,7 +375,7 @@ export function evalPrimitive(prim: Primitive, inputs: HostArray[], attrs: AnyAt
  * that the block's ops may read.
  */
 export function interpretBlock(block: Block, args: HostArray[], env?: Map<number, HostArray>, options: InterpretOptions = {}): HostArray[] {
-  return runBlock(block, args, env && ((id) => env.get(id)), options.promoteFloat32 === true, options.maxWhileIterations);
+  return runBlock(block, args, env && ((id) => env.get(id)), options.promoteFloat32 === true, whileBudget(options.maxWhileIterations));
 }
 
 /**
@@ -395,5 +397,5 @@ export function interpret(fn: Function, args: HostArray[], options: InterpretOpt
     checkArg(where, what, p.type, x, promote);
     return x;
   });
-  return runBlock(fn.body, inputs, undefined, promote, options.maxWhileIterations);
+  return runBlock(fn.body, inputs, undefined, promote, whileBudget(options.maxWhileIterations));
 }

@@ -128,14 +128,30 @@ describe('artifacts with WebGPU code', () => {
     expect(harmless.length).toBeLessThan(30);
   });
 
-  it('a while loop that never ends is a KilnError past maxWhileIterations, on wasm and on the interpreter', async () => {
+  it('while loops are bounded per call (nested loops together) by maxWhileIterations, on wasm and on the interpreter', async () => {
     // x >= 0 stays true while x grows: the loop never ends.
     const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), randTensor([1], 3).sum().mul(0)), (c: Tensor) => binary('add', c, 1), x);
     const x = randTensor([4], 5).abs();
     const bytes = await exportArtifact(forever, [x], { backends: ['wasm'] });
     for (const backend of ['wasm', 'interpreter'] as const) {
       const art = await loadArtifact(bytes, { backend, maxWhileIterations: 50 });
-      await expect(art.run([x]), backend).rejects.toThrow(/while: the loop ran 50 iterations without its condition becoming false \(limit 50: LoadOptions.maxWhileIterations\)/);
+      await expect(art.run([x]), backend).rejects.toThrow(KilnError);
+      await expect(art.run([x]), backend).rejects.toThrow(/while: more than 50 loop iterations in one call \(all while loops together; does a condition never become false\?\): the limit is LoadOptions.maxWhileIterations/);
+    }
+    // Nested loops: 6 outer iterations of 8 inner ones (6 + 48 = 54 in all) each end, but together
+    // they are what a limit must bound (a per-loop limit would let nesting multiply it).
+    const nested = (x: Tensor) => whileLoop(
+      (c: Tensor[]) => binary('lt', c[1], 6),
+      (c: Tensor[]) => [whileLoop((d: Tensor[]) => binary('lt', d[1], 8), (d: Tensor[]) => [binary('add', d[0], 1), binary('add', d[1], 1)], [c[0], binary('mul', c[1], 0)])[0], binary('add', c[1], 1)],
+      [x, binary('mul', x.sum(), 0)],
+    )[0];
+    const nestedBytes = await exportArtifact(nested, [x], { backends: ['wasm'] });
+    for (const backend of ['wasm', 'interpreter'] as const) {
+      const under = await loadArtifact(nestedBytes, { backend, maxWhileIterations: 54 });
+      const [y] = await under.run([x]);
+      Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(x.dataSync()[i] + 48, 4));
+      const over = await loadArtifact(nestedBytes, { backend, maxWhileIterations: 53 });
+      await expect(over.run([x]), backend).rejects.toThrow(/more than 53 loop iterations in one call/);
     }
     // A loop that ends under the limit runs.
     const count = (x: Tensor) => whileLoop((c: Tensor) => binary('lt', c.sum(), 20), (c: Tensor) => binary('add', c, 1), x);

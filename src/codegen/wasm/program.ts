@@ -2,6 +2,8 @@
 // host-side loops of cond/while/scan. This half of the backend never loads binaryen, so compiled
 // executables (and exported artifacts) run with the runtime alone.
 import { KilnError } from '../../ir/error.js';
+import { spendIteration, whileBudget } from '../../ir/while_budget.js';
+import type { WhileBudget } from '../../ir/while_budget.js';
 import type { Heap, WasmBuffer } from './heap.js';
 import type { PlanProgram as ProgramPlan, PlanStep as Step } from '../../format/wasm_plan.js';
 
@@ -70,8 +72,9 @@ const freeAll = (heap: Heap, bs: readonly WasmBuffer[]) => bs.forEach((b) => hea
 export class PlanRunner {
   private arena: { base: number; block: number } | null = null;
   private readonly consts: WasmBuffer[];
-  /** Iterations one `while` may run before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
+  /** While-loop iterations one run may take, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
   maxWhileIterations = Infinity;
+  private budget: WhileBudget = whileBudget();
 
   /** Any plan with a main program: the backend's ExecutablePlan, or an artifact's checked plan file. */
   constructor(readonly plan: { readonly main: ProgramPlan }, readonly kernels: readonly KernelInfo[], readonly constBuffers: readonly WasmBuffer[], private readonly rt: Runtime) {
@@ -79,6 +82,7 @@ export class PlanRunner {
   }
 
   run(inputs: readonly WasmBuffer[]): WasmBuffer[] {
+    this.budget = whileBudget(this.maxWhileIterations);
     return this.runProgram(this.plan.main, inputs, true);
   }
 
@@ -169,14 +173,16 @@ export class PlanRunner {
         const bodyCaps = st.bodyCaptures.map((s) => bufs[s]!);
         let carry = st.args.map((s) => bufs[s]!);
         let owned = false;
-        for (let count = 0; ; count++) {
+        for (;;) {
           const [c] = this.runProgram(st.cond, [...carry, ...condCaps], false);
           const go = heap.u8[c.ptr] !== 0;
           heap.dispose(c);
           if (!go) break;
-          if (count >= this.maxWhileIterations) {
+          try {
+            spendIteration(this.budget);
+          } catch (e) {
             if (owned) freeAll(heap, carry);
-            throw new KilnError(`while: the loop ran ${count} iterations without its condition becoming false (limit ${this.maxWhileIterations}: LoadOptions.maxWhileIterations)`);
+            throw e;
           }
           const next = this.runProgram(st.body, [...carry, ...bodyCaps], false);
           if (owned) freeAll(heap, carry);

@@ -12,6 +12,8 @@ import type { DType } from '../../ir/dtype.js';
 import { sizeOf } from '../../ir/shape.js';
 import { KilnError } from '../../ir/error.js';
 import { opReads } from '../../ir/free_values.js';
+import { spendIteration, whileBudget } from '../../ir/while_budget.js';
+import type { WhileBudget } from '../../ir/while_budget.js';
 import type { GpuRuntime } from './runtime.js';
 import type { Phase } from './emit.js';
 import { GPU_BYTES } from './types.js';
@@ -140,10 +142,10 @@ export interface Slot {
 
 class Env {
   private readonly vals = new Map<number, Slot>();
-  /** Iterations one `while` may run before it is an error (artifacts from untrusted files). */
-  readonly maxIterations: number;
-  constructor(private readonly parent?: Env, maxIterations?: number) {
-    this.maxIterations = maxIterations ?? parent?.maxIterations ?? Infinity;
+  /** While-loop iterations left to the call, shared by all its loops (artifacts from untrusted files). */
+  readonly budget: WhileBudget;
+  constructor(private readonly parent?: Env, budget?: WhileBudget) {
+    this.budget = budget ?? parent?.budget ?? whileBudget();
   }
   set(v: Value, s: Slot): void {
     this.vals.set(v.id, s);
@@ -186,10 +188,11 @@ async function readPredicate(rt: GpuRuntime, s: Slot, release: boolean): Promise
 
 /**
  * Records a plan; returns its results (run-owned), or a promise when it waits for a predicate.
- * `maxIterations` bounds every `while` of the plan (a KilnError past it); jit leaves it unbounded.
+ * `maxIterations` bounds the while-loop iterations of the call, all loops together (a KilnError past
+ * it); jit leaves it unbounded.
  */
 export function runPlan(rt: GpuRuntime, plan: Plan, args: readonly Slot[], parent?: Env, maxIterations?: number): MaybePromise<Slot[]> {
-  const env = new Env(parent, maxIterations);
+  const env = new Env(parent, parent ? undefined : whileBudget(maxIterations));
   // The caller keeps ownership of the arguments: inside, they are views (a returned one is copied).
   plan.block.params.forEach((p, i) => env.set(p, { buf: args[i].buf, owned: false }));
   const go = (from: number): MaybePromise<Slot[]> => {
@@ -233,13 +236,13 @@ function runStep(rt: GpuRuntime, step: Step, env: Env): MaybePromise<void> {
       return readPredicate(rt, env.get(pred), false).then((p) => then(runPlan(rt, step.branches[p ? 0 : 1], operands.map((v) => env.get(v)), env), bind));
     }
     case 'while': {
-      const iterate = (carry: Slot[], count = 0): Promise<Slot[]> =>
+      const iterate = (carry: Slot[]): Promise<Slot[]> =>
         Promise.resolve(runPlan(rt, step.cond, carry, env)).then(([p]) => readPredicate(rt, p, true)).then((go) => {
           if (!go) return carry;
-          if (count >= env.maxIterations) throw new KilnError(`while: the loop ran ${count} iterations without its condition becoming false (limit ${env.maxIterations}: LoadOptions.maxWhileIterations)`);
+          spendIteration(env.budget);
           return Promise.resolve(runPlan(rt, step.body, carry, env)).then((next) => {
             carry.forEach((s) => releaseSlot(rt, s));
-            return iterate(next, count + 1);
+            return iterate(next);
           });
         });
       // The initial carry is the enclosing block's (it frees it at its last use): a view here, so the
