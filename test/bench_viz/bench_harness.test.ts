@@ -67,6 +67,23 @@ describe('measureCell', () => {
     expect(none.skipped).toBe('not implemented');
   });
 
+  it('a slow first call gets a warm one (quick mode), unless it was slower than slowCallLimit', async () => {
+    const quick = { maxTime: 0.05, minSamples: 2, firstCalls: 1, slowCalls: 1, slowCallLimit: 0.2 };
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    let calls = 0;
+    // First call 60 ms (over maxTime / 2, under the limit): one warm call is made (its count, not its time, is asserted).
+    const warmed = await measureCell(row(() => ({ run: () => busy(calls++ === 0 ? 60 : 30), result: () => [1, 2] })), 'kiln-jit', env, [1, 2], quick);
+    expect(calls).toBe(2);
+    expect(warmed.value).not.toBeNull();
+    calls = 0;
+    const slow = await measureCell(row(() => ({ run: () => busy(calls++ === 0 ? 250 : 30), result: () => [1, 2] })), 'kiln-jit', env, [1, 2], quick);
+    expect(calls).toBe(1); // over the limit: the checked call is the time
+    expect(slow.samples).toBe(1);
+  });
+
   it('first-call cells time separate calls', async () => {
     let calls = 0;
     const c = await measureCell(row(async () => ({ run: async () => void calls++, result: () => [1, 2] }), 'first-call'), 'kiln-jit', env, [1, 2], timing);
