@@ -307,11 +307,15 @@ class Builder {
     let ki = 0;
     let ri = 0;
     S.forEach((_, d) => sMulti.push(axes.includes(d) ? red.multi[ri++] : kept.multi[ki++]));
-    // Phases as in the fuse rules: 0 = per element of S before reducing, 1 = per row, 2 = per element after.
+    // Phases as in the fuse rules: 2k = per element of S in pass k, 2k + 1 = per row after pass k.
     const phase = new Map<Value, number>();
     const ph = (v: Value) => phase.get(v) ?? 0;
-    const inits: Stmt[] = [];
-    const updates: Stmt[] = [];
+    const passes: { inits: Stmt[]; loop: Stmt[]; rows: Stmt[] }[] = [];
+    const pass = (k: number) => {
+      while (passes.length <= k) passes.push({ inits: [], loop: [], rows: [] });
+      return passes[k];
+    };
+    pass(0);
     for (const op of this.block.ops) {
       const p = Math.max(0, ...op.operands.map(ph));
       let next = p;
@@ -319,31 +323,31 @@ class Builder {
       if (combine) {
         const x = op.operands[0];
         const name = this.newAcc(combine, x.type.dtype);
-        inits.push({ op: 'init', acc: name });
         const at = combine === 'argmax' || combine === 'argmin' ? (redShape[0] === 1 ? ixConst(0) : red.multi[0]) : undefined;
-        updates.push({ op: 'update', acc: name, value: this.at(x, { multi: sMulti }), ...(at ? { at } : {}) });
+        pass(p / 2).inits.push({ op: 'init', acc: name });
+        pass(p / 2).loop.push({ op: 'update', acc: name, value: this.at(x, { multi: sMulti }), ...(at ? { at } : {}) });
         this.accOf.set(op.results[0], { op: 'acc', dtype: op.results[0].type.dtype, name });
-        next = 1;
-      } else if (op.prim === 'broadcast' && p === 1) next = 2;
+        next = p + 1;
+      } else if (op.prim === 'broadcast' && p % 2 === 1) next = p + 1;
       op.results.forEach((v) => phase.set(v, next));
     }
-    const pass1: Stmt[] = [...updates];
-    const rows: Stmt[] = [];
-    const pass2: Stmt[] = [];
     const rowLinear = ixLinear(kept.multi, keptShape);
     const sLinear = ixLinear(sMulti, S);
     this.outputs.forEach((v, i) => {
       const p = ph(v);
-      if (p === 1) {
-        rows.push({ op: 'store', buf: this.outBuf(i), index: rowLinear, value: this.at(v, { linear: rowLinear }) });
+      if (p % 2 === 1) {
+        pass((p - 1) / 2).rows.push({ op: 'store', buf: this.outBuf(i), index: rowLinear, value: this.at(v, { linear: rowLinear }) });
       } else {
-        const s: Stmt = { op: 'store', buf: this.outBuf(i), index: sLinear, value: this.at(v, { multi: sMulti }) };
-        (p === 0 ? pass1 : pass2).push(s);
+        pass(p / 2).loop.push({ op: 'store', buf: this.outBuf(i), index: sLinear, value: this.at(v, { multi: sMulti }) });
       }
     });
-    stashRecomputed(pass1, pass2, sLinear);
-    const body: Stmt[] = [...inits, ...this.nest(red.loops, pass1, false), ...rows];
-    if (pass2.length) body.push(...this.nest(red.loops, pass2, false));
+    stashRecomputed(passes.map((q) => q.loop), sLinear);
+    // Accumulators are all initialized up front (a later pass's init would be hoisted anyway).
+    const body: Stmt[] = passes.flatMap((q) => q.inits);
+    for (const q of passes) {
+      if (q.loop.length) body.push(...this.nest(red.loops, q.loop, false));
+      body.push(...q.rows);
+    }
     return this.nest(kept.loops, body, true);
   }
 
@@ -507,31 +511,38 @@ function replaceNode(root: Expr, from: Expr, to: Expr, memo = new Map<Expr, Expr
 }
 
 /**
- * A two-pass reduce kernel recomputes pass-1 values in pass 2 (softmax: exp(x - max) feeds the sum
- * and the division). When such a value is expensive and has the output's dtype, pass 1 stores it
- * into the output and pass 2 reads it back instead (one more write, one exp fewer per element).
+ * A multi-pass reduce kernel recomputes earlier passes' values in later ones (softmax: exp(x - max)
+ * feeds the sum and the division). When such a value is expensive and has the output's dtype, the
+ * earlier pass stores it into the output and the later pass reads it back instead (one more write,
+ * to a row that is still in cache, and one exp fewer per element).
  */
-function stashRecomputed(pass1: Stmt[], pass2: Stmt[], sLinear: Index): void {
-  const firstPass = reachable(pass1.flatMap((s) => (s.op === 'update' || s.op === 'store' ? [s.value] : [])));
-  pass2.forEach((s, i) => {
-    if (s.op !== 'store') return;
-    const out = s.value.dtype;
-    let found: Expr | null = null;
-    const costly = (e: Expr) => [...reachable([e])].some((n) => (n.op === 'unary' || n.op === 'binary') && EXPENSIVE.has(n.fn));
-    const search = (e: Expr): void => {
-      if (found) return;
-      if (firstPass.has(e) && e.dtype === out && e.op !== 'load' && costly(e)) {
-        found = e;
+function stashRecomputed(passes: Stmt[][], sLinear: Index): void {
+  const costly = (e: Expr) => [...reachable([e])].some((n) => (n.op === 'unary' || n.op === 'binary') && EXPENSIVE.has(n.fn));
+  for (let j = 1; j < passes.length; j++) {
+    passes[j].forEach((s, i) => {
+      if (s.op !== 'store') return;
+      const out = s.value.dtype;
+      // The latest earlier pass that computes a costly subexpression of this store.
+      for (let k = j - 1; k >= 0; k--) {
+        const before = reachable(passes[k].flatMap((x) => (x.op === 'update' || x.op === 'store' ? [x.value] : [])));
+        let found: Expr | null = null;
+        const search = (e: Expr): void => {
+          if (found) return;
+          if (before.has(e) && e.dtype === out && e.op !== 'load' && costly(e)) {
+            found = e;
+            return;
+          }
+          exprChildren(e).forEach(search);
+        };
+        search(s.value);
+        if (!found) continue;
+        const stashed: Expr = found;
+        passes[k].push({ op: 'store', buf: s.buf, index: sLinear, value: stashed });
+        passes[j][i] = { ...s, value: replaceNode(s.value, stashed, { op: 'load', dtype: out, buf: s.buf, index: sLinear }) };
         return;
       }
-      exprChildren(e).forEach(search);
-    };
-    search(s.value);
-    if (!found) return;
-    const stashed: Expr = found;
-    pass1.push({ op: 'store', buf: s.buf, index: sLinear, value: stashed });
-    pass2[i] = { ...s, value: replaceNode(s.value, stashed, { op: 'load', dtype: out, buf: s.buf, index: sLinear }) };
-  });
+    });
+  }
 }
 
 function ixToKey(ix: Index): string {

@@ -86,10 +86,11 @@ function broadcastsBackToRows(b: Op, space: readonly number[], axes: readonly nu
  * one kernel. `isOutput` says which of their results are read outside the kernel.
  *
  * elementwise: elementwise/movement/leaf ops; all outputs share one shape (the iteration space).
- * reduce: reductions with one input shape S and one axis set A, in up to two passes per row:
- *   pass 1 computes a prologue on S and the reductions; the epilogue works on the reduced rows;
- *   pass 2 may broadcast row results back over S (softmax, layer norm). No reduction may read a
- *   reduction of the same kernel, so a kernel is at most two passes.
+ * reduce: reductions with one input shape S and one axis set A, in up to MAX_ROW_PASSES passes per
+ *   row: pass 1 computes a prologue on S and the reductions; the epilogue works on the reduced rows;
+ *   a later pass may broadcast row results back over S and reduce again (softmax: max, then exp and
+ *   sum, then divide; layer norm: mean, then variance, then normalize). While a row fits in cache
+ *   only the first pass reads memory.
  * contraction: one dot_general/conv reading kernel inputs (through reshapes at most) plus an
  *   elementwise epilogue on its output shape (bias, activation, residual).
  * opaque: one opaque op (with leaves).
@@ -130,12 +131,16 @@ function contractionOk(ops: readonly Op[], anchor: Op, outputs: Value[]): boolea
   return outputs.every((v) => after.has(v));
 }
 
+/** Passes over each row a reduce kernel may make (each reads the row again). */
+export const MAX_ROW_PASSES = 3;
+
 function reduceOk(ops: readonly Op[], reductions: readonly Op[], outputs: Value[]): boolean {
   const space = reductions[0].operands[0].type.shape;
   const axes = reducedAxes(reductions[0]);
   for (const r of reductions) if (!shapeEqual(r.operands[0].type.shape, space) || !sameList(reducedAxes(r), axes)) return false;
-  // 0: before any reduction of this kernel (pass 1, on S); 1: per row, after the reductions;
-  // 2: a row result broadcast back over S (pass 2).
+  // Phase 2k: a value on S computed in pass k (k = 0 first); 2k + 1: a per-row value, known after
+  // pass k. A reduction of a phase-2k value is a row value of phase 2k + 1; broadcasting that back
+  // over S gives phase 2k + 2 (the next pass).
   const phase = new Map<Value, number>();
   const ph = (v: Value) => phase.get(v) ?? 0;
   for (const op of ops) {
@@ -143,17 +148,18 @@ function reduceOk(ops: readonly Op[], reductions: readonly Op[], outputs: Value[
     const p = Math.max(0, ...op.operands.map(ph));
     let next: number;
     if (c === 'reduce') {
-      if (p !== 0) return false;
-      next = 1;
+      if (p % 2 !== 0) return false;
+      next = p + 1;
     } else if (c === 'leaf' || c === 'elementwise') next = p;
-    else if (p === 0) next = 0; // movement on pass-1 values is index arithmetic
-    else if (p === 1 && op.prim === 'reshape' && sameList(nonUnit(op.operands[0].type.shape), nonUnit(op.results[0].type.shape))) next = 1;
-    else if (p === 1 && op.prim === 'broadcast' && broadcastsBackToRows(op, space, axes)) next = 2;
+    else if (p % 2 === 0) next = p; // movement on values of S is index arithmetic
+    else if (op.prim === 'reshape' && sameList(nonUnit(op.operands[0].type.shape), nonUnit(op.results[0].type.shape))) next = p;
+    else if (op.prim === 'broadcast' && broadcastsBackToRows(op, space, axes)) next = p + 1;
     else return false;
+    if (next > 2 * (MAX_ROW_PASSES - 1)) return false;
     op.results.forEach((v) => phase.set(v, next));
   }
-  // Pass-1 and pass-2 outputs are written per element of S; row results per row.
-  return outputs.every((v) => ph(v) === 1 || shapeEqual(v.type.shape, space));
+  // Outputs on S are written per element in their pass; row results per row.
+  return outputs.every((v) => ph(v) % 2 === 1 || shapeEqual(v.type.shape, space));
 }
 
 /**

@@ -15,7 +15,7 @@ describe('jit stats from the pipeline', () => {
     expect(rows.length).toBe(24);
     expect(Math.abs(Array.from(rows.slice(0, 6)).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
     const s = f.stats();
-    expect(s.kernels).toBe(2);
+    expect(s.kernels).toBe(1); // max, exp-sum and divide as three passes over each row of one kernel
     expect(s.peakBytes).toBeGreaterThan(0);
     for (const pass of ['verify', 'simplify', 'cse', 'dce', 'fuse', 'plan']) expect(s[`${pass}Ms`]).toBeGreaterThanOrEqual(0);
   });

@@ -6,6 +6,8 @@ import fc from 'fast-check';
 import { Builder } from '../../src/ir/builder.js';
 import type { Function } from '../../src/ir/function.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
+import { parseFunction } from '../../src/ir/parser.js';
+import { countKernels } from '../../src/passes/fuse.js';
 import { buildKernel, primitiveBlock } from '../../src/codegen/kernel_build.js';
 import { printKernel } from '../../src/codegen/kernel.js';
 import { elementwiseChain, layerNorm, mlp, mlpTrainStep, softmax } from '../passes/programs.js';
@@ -88,30 +90,59 @@ describe('control flow as host-side loops', () => {
   });
 });
 
+describe('multi-pass row kernels', () => {
+  // Pass 0: a sum and an output on S; pass 1: a sum over d e^d; pass 2: the normalized rows.
+  // Row results of passes 0 and 1 are outputs too; a fourth pass does not fit one kernel.
+  const text = (extra: boolean) => `func @norm(%x: f32[6,37]) -> (f32[6,37], f32[6], f32[6], f32[6,37]${extra ? ', f32[6]' : ''}) {
+  %n = constant {dtype=f32, shape=[6], value=[37]} : f32[6]
+  %two = constant {dtype=f32, shape=[6,37], value=[2]} : f32[6,37]
+  %x2 = mul %x, %two : f32[6,37]
+  %s = reduce_sum %x2 {axes=[1]} : f32[6]
+  %m = div %s, %n : f32[6]
+  %bm = broadcast %m {dims=[0], shape=[6,37]} : f32[6,37]
+  %d = sub %x, %bm : f32[6,37]
+  %e = exp %d : f32[6,37]
+  %d2 = mul %d, %e : f32[6,37]
+  %v = reduce_sum %d2 {axes=[1]} : f32[6]
+  %bv = broadcast %v {dims=[0], shape=[6,37]} : f32[6,37]
+  %y = div %e, %bv : f32[6,37]
+  ${extra ? '%w = reduce_max %y {axes=[1]} : f32[6]' : ''}
+  return %y, %s, %v, %x2${extra ? ', %w' : ''}
+}`;
+  it('three passes are one kernel and agree with the interpreter', () => {
+    const fn = parseFunction(text(false));
+    const fused = runPipeline(fn);
+    expect(countKernels(fused)).toBe(1);
+    checkFunction(fused, randomInputs(fn, 11), tol);
+  });
+  it('a fourth pass starts another kernel', () => {
+    const fn = parseFunction(text(true));
+    const fused = runPipeline(fn);
+    expect(countKernels(fused)).toBe(2);
+    checkFunction(fused, randomInputs(fn, 12), tol);
+  });
+});
+
 describe('kernel descriptions', () => {
-  it('softmax becomes two row kernels; movement ops are index arithmetic', () => {
+  it('softmax becomes one three-pass row kernel; movement ops are index arithmetic', () => {
     const fn = runPipeline(softmax(8, 16));
     const kernels = fn.body.ops.filter((op) => op.prim === 'fusion').map((op, i) => printKernel(buildKernel(`k${i}`, op.regions[0])));
     expect(kernels.join('\n')).toMatchInlineSnapshot(`
-      "kernel k0(in0: f32[128], out0: f32[8]) acc a0: max<f32> {
+      "kernel k0(in0: f32[128], out0: f32[128]) acc a0: max<f32>, a1: sum<f32> {
         for i0 in 0..8 parallel {
           init a0
+          init a1
           for r1 in 0..16 {
-            a0 max= in0[16*i0 + r1]
-          }
-          out0[i0] = a0
-        }
-      }
-      kernel k1(in0: f32[8], in1: f32[128], out0: f32[128]) acc a0: sum<f32> {
-        for i0 in 0..8 parallel {
-          init a0
-          for r1 in 0..16 {
-            t0 = exp(sub(in1[16*i0 + r1], in0[i0]))
-            a0 sum= t0
-            out0[16*i0 + r1] = t0
+            t0 = in0[16*i0 + r1]
+            a0 max= t0
           }
           for r1 in 0..16 {
-            out0[16*i0 + r1] = div(out0[16*i0 + r1], a0)
+            t1 = exp(sub(t0, a0))
+            a1 sum= t1
+            out0[16*i0 + r1] = t1
+          }
+          for r1 in 0..16 {
+            out0[16*i0 + r1] = div(out0[16*i0 + r1], a1)
           }
         }
       }"
