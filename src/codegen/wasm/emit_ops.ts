@@ -35,7 +35,8 @@ const FLOAT_UNARY: { [P in UnaryOp]: Unary } = {
   cos: math.cos,
   tanh: math.tanh,
   sigmoid: math.sigmoid,
-  relu: (L, x) => L.fmax(x, L.fc(0)),
+  // pmax keeps NaN but may keep -0; adding +0 turns -0 into +0 (max(-0, 0) = 0), 2 instructions instead of ~8.
+  relu: (L, x) => (L.vec ? L.fadd(L.m.f32x4.pmax(x, L.fc(0)), L.fc(0)) : L.fmax(x, L.fc(0))),
   floor: (L, x) => L.ffloor(x),
   ceil: (L, x) => L.fceil(x),
   round: (L, x) => L.fnearest(x),
