@@ -8,10 +8,10 @@ import type { RuntimeTensor } from '../runtime/tensor.js';
 import { SHORT_NAME } from '../ir/dtype.js';
 
 export const RUN_USAGE = `kiln run <artifact.kiln> <input.npy|input.json>... [--out out.npy|out.json] [--full]
-         [--backend auto|wasm|webgpu|interpreter] [--max-while-iterations <n>]
+         [--backend auto|wasm|webgpu|interpreter] [--max-loop-iterations <n>]
   Runs the artifact on the inputs (one file per input, or one .json holding all) and prints each
   output, or writes them to --out (.json: all outputs; .npy: one file per output). --backend webgpu
-  needs a GPU (in Node: the optional 'webgpu' package); --max-while-iterations bounds while loops
+  needs a GPU (in Node: the optional 'webgpu' package); --max-loop-iterations bounds while/scan loops
   (default 1000000).`;
 
 const BACKENDS: readonly RuntimeBackend[] = ['auto', 'wasm', 'webgpu', 'interpreter'];
@@ -33,15 +33,15 @@ function preview(t: RuntimeTensor, full: boolean): string {
 }
 
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, { out: { type: 'string', short: 'o' }, full: { type: 'boolean' }, backend: { type: 'string' }, 'max-while-iterations': { type: 'string' } }, 'run');
+  const { values, positionals } = parse(argv, { out: { type: 'string', short: 'o' }, full: { type: 'boolean' }, backend: { type: 'string' }, 'max-loop-iterations': { type: 'string' } }, 'run');
   const [path, ...inputFiles] = positionals;
   if (!path || inputFiles.length === 0) throw new UsageError('kiln run: needs an artifact and at least one input file');
   const backend = (values.backend ?? 'auto') as RuntimeBackend;
   if (!BACKENDS.includes(backend)) throw new UsageError(`kiln run: --backend must be one of ${BACKENDS.join(', ')}, got '${String(values.backend)}'`);
-  const limit = values['max-while-iterations'];
-  const maxWhileIterations = limit === undefined ? undefined : Number(limit);
-  if (maxWhileIterations !== undefined && !(Number.isSafeInteger(maxWhileIterations) && maxWhileIterations >= 0)) throw new UsageError(`kiln run: --max-while-iterations must be a non-negative integer, got '${String(limit)}'`);
-  const options = { backend, ...(maxWhileIterations !== undefined ? { maxWhileIterations } : {}) };
+  const limit = values['max-loop-iterations'];
+  const maxLoopIterations = limit === undefined ? undefined : Number(limit);
+  if (maxLoopIterations !== undefined && !(Number.isSafeInteger(maxLoopIterations) && maxLoopIterations >= 0)) throw new UsageError(`kiln run: --max-loop-iterations must be a non-negative integer, got '${String(limit)}'`);
+  const options = { backend, ...(maxLoopIterations !== undefined ? { maxLoopIterations } : {}) };
   // Acquiring a GPU is asynchronous; the other backends load synchronously.
   const art = backend === 'webgpu' ? await loadArtifact(readBytes(path), options) : loadArtifactSync(readBytes(path), options);
   let inputs: unknown[] | Record<string, unknown>;

@@ -39,16 +39,16 @@ import type { BinaryFn, UnaryFn } from './interpret_scalar.js';
 import * as move from './interpret_movement.js';
 import { conv, dotGeneral, reduceWindow } from './interpret_contract.js';
 import { randomBits } from './threefry.js';
-import { spendIteration, whileBudget } from './while_budget.js';
-import type { WhileBudget } from './while_budget.js';
+import { spendIteration, loopBudget } from './loop_budget.js';
+import type { LoopBudget } from './loop_budget.js';
 
 export { threefry2x32 } from './threefry.js';
 
 export interface InterpretOptions {
   /** Hold float32 values in float64 storage (every float op runs unrounded in f64). */
   promoteFloat32?: boolean;
-  /** While-loop iterations one call may run, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). Default: unbounded. */
-  maxWhileIterations?: number;
+  /** Loop iterations (while iterations and scan steps) one call may run, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). Default: unbounded. */
+  maxLoopIterations?: number;
 }
 
 /** Finds values of enclosing blocks (regions read them by id). */
@@ -60,7 +60,7 @@ interface EvalContext {
   readonly regions: readonly Block[];
   readonly lookup: Lookup | undefined;
   readonly promote: boolean;
-  readonly budget: WhileBudget;
+  readonly budget: LoopBudget;
 }
 
 type Rule<P extends Primitive> = (ins: HostArray[], attrs: Attrs<P>, cx: EvalContext) => HostArray[];
@@ -192,6 +192,7 @@ function scanRule(ins: HostArray[], { length, numCarry, reverse }: Attrs<'scan'>
   const xSizes = xs.map((x) => sizeOf(x.shape.slice(1)));
   const ySizes = ys.map((y) => sizeOf(y.shape.slice(1)));
   for (let step = 0; step < length; step++) {
+    spendIteration(cx.budget, 'scan');
     const t = reverse ? length - 1 - step : step;
     // Slices are read-only views; runBlock copies any it returns, so nothing aliases xs.
     const slices = xs.map((x, j) => ({ dtype: x.dtype, shape: x.shape.slice(1), data: x.data.subarray(t * xSizes[j], (t + 1) * xSizes[j]) }));
@@ -330,7 +331,7 @@ function valueName(v: Value): string {
 }
 
 /** Runs a block; every result is a fresh array (params and enclosing values returned are copied). */
-function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | undefined, promote: boolean, budget: WhileBudget = whileBudget()): HostArray[] {
+function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | undefined, promote: boolean, budget: LoopBudget = loopBudget()): HostArray[] {
   if (args.length !== block.params.length) fail('interpret', `block takes ${block.params.length} argument(s), got ${args.length}`);
   block.params.forEach((p, i) => checkArg('interpret', `block argument ${i} (${valueName(p)})`, p.type, args[i], promote));
   const local = new Map<number, HostArray>();
@@ -367,7 +368,7 @@ function runBlock(block: Block, args: readonly HostArray[], outer: Lookup | unde
 export function evalPrimitive(prim: Primitive, inputs: HostArray[], attrs: AnyAttrs, regions: readonly Block[] = []): HostArray[] {
   inputs.forEach((x, i) => checkData(prim, `operand ${i}`, x));
   const out = inferTypes(prim, inputs.map((x) => ({ dtype: x.dtype, shape: x.shape })), attrs as Attrs<Primitive>, regions);
-  return (RULES[prim] as unknown as AnyRule)(inputs, attrs, { out, regions, lookup: undefined, promote: false, budget: whileBudget() });
+  return (RULES[prim] as unknown as AnyRule)(inputs, attrs, { out, regions, lookup: undefined, promote: false, budget: loopBudget() });
 }
 
 /**
@@ -375,7 +376,7 @@ export function evalPrimitive(prim: Primitive, inputs: HostArray[], attrs: AnyAt
  * that the block's ops may read.
  */
 export function interpretBlock(block: Block, args: HostArray[], env?: Map<number, HostArray>, options: InterpretOptions = {}): HostArray[] {
-  return runBlock(block, args, env && ((id) => env.get(id)), options.promoteFloat32 === true, whileBudget(options.maxWhileIterations));
+  return runBlock(block, args, env && ((id) => env.get(id)), options.promoteFloat32 === true, loopBudget(options.maxLoopIterations));
 }
 
 /**
@@ -397,5 +398,5 @@ export function interpret(fn: Function, args: HostArray[], options: InterpretOpt
     checkArg(where, what, p.type, x, promote);
     return x;
   });
-  return runBlock(fn.body, inputs, undefined, promote, whileBudget(options.maxWhileIterations));
+  return runBlock(fn.body, inputs, undefined, promote, loopBudget(options.maxLoopIterations));
 }

@@ -41,10 +41,11 @@ export interface LoadOptions {
   /** backend 'webgpu': run on this GPUDevice instead of requesting an adapter. */
   gpuDevice?: GPUDevice;
   /**
-   * Iterations one `while` loop may run before the call is a KilnError (default 1,000,000): an
-   * artifact from an untrusted source cannot hang the process with a loop that never ends.
+   * Loop iterations one call may run, `while` iterations and `scan` steps of all loops together,
+   * before it is a KilnError (default 1,000,000): an artifact from an untrusted source cannot hang
+   * the process with a loop that never ends (or a scan of 10^12 steps over no sliced input).
    */
-  maxWhileIterations?: number;
+  maxLoopIterations?: number;
   /** Largest tensor (in elements) the IR may declare anywhere; guards against hostile shapes. Default 2^28. */
   maxElements?: number;
   /** How many batch sizes keep a specialized IR cached (default 8). */
@@ -81,7 +82,7 @@ export class Artifact {
   private readonly wgslPlan?: WgslPlanFile;
   private webgpu: WebGPUProgram | null = null;
   private readonly gpuDevice?: GPUDevice;
-  readonly maxWhileIterations: number;
+  readonly maxLoopIterations: number;
   /** Why the file's wasm code is not used (undefined when it is, or when there is none). */
   wasmError?: string;
 
@@ -91,11 +92,11 @@ export class Artifact {
     this.manifest = manifest;
     this.maxElements = options.maxElements ?? 2 ** 28;
     this.cacheSize = Math.max(1, options.cacheSize ?? 8);
-    const maxIter = options.maxWhileIterations ?? 1_000_000;
+    const maxIter = options.maxLoopIterations ?? 1_000_000;
     if (typeof maxIter !== 'number' || !(maxIter >= 0) || (!Number.isSafeInteger(maxIter) && maxIter !== Infinity)) {
-      throw new KilnError(`loadArtifact: maxWhileIterations must be a non-negative integer or Infinity, got ${String(options.maxWhileIterations)}`);
+      throw new KilnError(`loadArtifact: maxLoopIterations must be a non-negative integer or Infinity, got ${String(options.maxLoopIterations)}`);
     }
-    this.maxWhileIterations = maxIter;
+    this.maxLoopIterations = maxIter;
     this.gpuDevice = options.gpuDevice;
     this.irText = fromUtf8('artifact: section ir', sections.ir!);
     const stored = parseSafetensors(sections.weights!).tensors;
@@ -138,7 +139,7 @@ export class Artifact {
   async initWebGPU(): Promise<this> {
     if (!this.wgslPlan || this.webgpu) return this;
     try {
-      this.webgpu = await loadWebGPUProgram(this.program(this.manifest.batch?.example ?? 0), this.wgslPlan, this.weights, { device: this.gpuDevice, maxWhileIterations: this.maxWhileIterations });
+      this.webgpu = await loadWebGPUProgram(this.program(this.manifest.batch?.example ?? 0), this.wgslPlan, this.weights, { device: this.gpuDevice, maxLoopIterations: this.maxLoopIterations });
     } catch (e) {
       throw new KilnError(`loadArtifact: the WebGPU code of ${this.name} does not load here: ${e instanceof Error ? e.message.replace(/^webgpu: /, '') : String(e)}`);
     }
@@ -154,7 +155,7 @@ export class Artifact {
   async initWasm(): Promise<this> {
     if (!this.wasmCode || this.wasm) return this;
     try {
-      this.wasm = await loadWasmProgram(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxWhileIterations);
+      this.wasm = await loadWasmProgram(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxLoopIterations);
     } catch (e) {
       this.onWasmFailure(e);
     }
@@ -164,7 +165,7 @@ export class Artifact {
   initWasmSync(): this {
     if (!this.wasmCode || this.wasm) return this;
     try {
-      this.wasm = loadWasmProgramSync(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxWhileIterations);
+      this.wasm = loadWasmProgramSync(this.wasmCode.bytes, this.wasmCode.plan, this.weights, this.manifest.inputs.length, this.maxLoopIterations);
     } catch (e) {
       this.onWasmFailure(e);
     }
@@ -291,7 +292,7 @@ export class Artifact {
     const fn = this.program(n);
     let outs: HostArray[];
     try {
-      outs = this.backendFor(n) === 'wasm' ? this.wasm!.run(args) : interpret(fn, [...args, ...this.weights], { maxWhileIterations: this.maxWhileIterations });
+      outs = this.backendFor(n) === 'wasm' ? this.wasm!.run(args) : interpret(fn, [...args, ...this.weights], { maxLoopIterations: this.maxLoopIterations });
     } catch (e) {
       if (e instanceof KilnError) throw e;
       throw new KilnError(`artifact ${this.name}: execution failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -23,7 +23,7 @@ export function readWasmPlan(planBytes: Uint8Array, paramCount: number, maxBytes
   return checkWasmPlan(parseJson('artifact: section wasm.plan', fromUtf8('artifact: section wasm.plan', planBytes)), paramCount, maxBytes);
 }
 
-function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations: number): WasmProgram {
+function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxLoopIterations: number): WasmProgram {
   const upload = (a: HostArray): WasmBuffer => {
     const bytes = sizeOf(a.shape) * BYTES[a.dtype];
     const b = heap.buffer(a.dtype, [...a.shape], bytes);
@@ -48,7 +48,7 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
   const rt: Runtime = { heap, scratch: scratchArea(heap) };
   // One set of plan types (format/wasm_plan.ts): the checked file is what the backend's runner runs.
   const runner = new PlanRunner(plan, kernels, consts, rt);
-  runner.maxWhileIterations = maxWhileIterations;
+  runner.maxLoopIterations = maxLoopIterations;
   const weightBufs = weights.map(upload);
   return {
     run(inputs) {
@@ -67,14 +67,14 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
 }
 
 /** Instantiates (asynchronously: browsers refuse large synchronous compiles on the main thread). */
-export async function loadWasmProgram(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations = Infinity): Promise<WasmProgram> {
+export async function loadWasmProgram(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxLoopIterations = Infinity): Promise<WasmProgram> {
   const heap = new Heap({ initialPages: 16 });
   const { instance } = await WebAssembly.instantiate(moduleBytes as Uint8Array<ArrayBuffer>, { env: { memory: heap.memory } });
-  return makeProgram(instance, heap, plan, weights, inputCount, maxWhileIterations);
+  return makeProgram(instance, heap, plan, weights, inputCount, maxLoopIterations);
 }
 
-export function loadWasmProgramSync(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxWhileIterations = Infinity): WasmProgram {
+export function loadWasmProgramSync(moduleBytes: Uint8Array, plan: WasmPlanFile, weights: readonly HostArray[], inputCount: number, maxLoopIterations = Infinity): WasmProgram {
   const heap = new Heap({ initialPages: 16 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes as Uint8Array<ArrayBuffer>), { env: { memory: heap.memory } });
-  return makeProgram(instance, heap, plan, weights, inputCount, maxWhileIterations);
+  return makeProgram(instance, heap, plan, weights, inputCount, maxLoopIterations);
 }

@@ -49,7 +49,7 @@ export interface WebGPUProgram {
 export interface WebGPUProgramOptions {
   /** Use this GPUDevice (an app that owns one) instead of requesting an adapter. */
   device?: GPUDevice;
-  maxWhileIterations: number;
+  maxLoopIterations: number;
 }
 
 function fromStorage(dtype: GpuDType, shape: readonly number[], raw: ArrayBuffer): HostArray {
@@ -125,7 +125,7 @@ export async function loadWebGPUProgram(fn: Function, plan: WgslPlanFile, weight
           rt.recording++;
           let r: ReturnType<typeof runPlan>;
           try {
-            r = runPlan(rt, gpuPlan, [...ins, ...weightBufs].map((buf) => ({ buf, owned: false })), undefined, options.maxWhileIterations);
+            r = runPlan(rt, gpuPlan, [...ins, ...weightBufs].map((buf) => ({ buf, owned: false })), undefined, options.maxLoopIterations);
           } finally {
             rt.recording--;
           }

@@ -2,7 +2,8 @@
 // MLP, eval mode, seeded weights) exported in Node runs from a page bundled from src/runtime.ts alone
 // with {backend: 'webgpu'} and matches the in-process model within f32 tolerance with the same
 // predicted classes; a batch size other than the compiled one falls back to the interpreter; a scan
-// with a cond after it runs both branches; a `while` that never ends stops at maxWhileIterations. Skipped when Chromium is absent.
+// with a cond after it runs both branches; a `while` that never ends and a scan of 10^12 steps stop
+// at maxLoopIterations. Skipped when Chromium is absent.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { exportArtifact } from '../../src/frontend/export/export.js';
 import { cond, scan, whileLoop } from '../../src/frontend/control.js';
 import { matmul } from '../../src/frontend/ops/linalg.js';
 import { binary, unary } from '../../src/frontend/ops/elementwise.js';
-import { randTensor } from '../export/helpers.js';
+import { randTensor, rawContainer, splitContainer } from '../export/helpers.js';
 
 const entry = fileURLToPath(new URL('./runtime_webgpu_page/entry.ts', import.meta.url));
 const available = existsSync(CHROMIUM);
@@ -76,6 +77,10 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     const wideCases = [{ name: 'packed inputs', inputs: xs.map((x) => ({ shape: [5], data: Array.from(x.dataSync()) })), output: Array.from(many(...xs).dataSync()), classes: 5, backend: 'webgpu', tolerance: 1e-5 }];
     const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), 0), (c: Tensor) => binary('add', c, 1), x);
     const foreverBytes = await exportArtifact(forever, [randTensor([4], 5)], { backends: ['webgpu'] });
+    // A scan of 10^12 steps over no sliced input: the IR's length rewritten (re-hashed).
+    const steps = (x: Tensor) => scan((c: Tensor) => [binary('add', c, 1), []], x, [], { length: 7 })[0];
+    const { manifest, sections } = splitContainer(await exportArtifact(steps, [randTensor([4], 6)], { backends: ['webgpu'] }));
+    const hostileScan = rawContainer(manifest, sections.map((sec) => (sec.name === 'ir' ? { name: 'ir', bytes: new TextEncoder().encode(new TextDecoder().decode(sec.bytes).replace('length=7', 'length=1000000000000')) } : sec)));
     const esbuild = await import('esbuild');
     const out = await esbuild.build({
       entryPoints: [entry],
@@ -86,7 +91,7 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
       write: false,
       logLevel: 'silent',
       metafile: true,
-      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }, { name: 'sum', base64: b64(sumBytes), cases: sumCases }, { name: 'eleven inputs', base64: b64(wideBytes), cases: wideCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)) },
+      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }, { name: 'sum', base64: b64(sumBytes), cases: sumCases }, { name: 'eleven inputs', base64: b64(wideBytes), cases: wideCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)), HOSTILE_SCAN_BASE64: JSON.stringify(b64(hostileScan)) },
     });
     // The page holds the runtime and nothing else of Kiln.
     const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
@@ -96,6 +101,6 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
     const failed = report.results.filter((r) => !r.ok);
     expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
-    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'sum: split reduction', 'eleven inputs: packed inputs', 'a while loop that never ends stops at maxWhileIterations', 'a while loop that ends runs on WebGPU']);
+    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'sum: split reduction', 'eleven inputs: packed inputs', 'a while loop that never ends stops at maxLoopIterations', 'a while loop that ends runs on WebGPU', 'a scan of 10^12 steps stops at maxLoopIterations']);
   });
 });

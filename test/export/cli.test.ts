@@ -44,7 +44,7 @@ describe('kiln CLI', () => {
     expect(y.output.data).toEqual(want);
     // --backend: the interpreter gives the same; webgpu without a GPU (Node here) is a KilnError (exit 1).
     const interp = capture();
-    expect(await main(['run', path, join(dir, 'x.npy'), '--backend', 'interpreter', '--max-while-iterations', '10'], interp)).toBe(0);
+    expect(await main(['run', path, join(dir, 'x.npy'), '--backend', 'interpreter', '--max-loop-iterations', '10'], interp)).toBe(0);
     expect(interp.stdout).toBe(run.stdout);
     const gpu = capture();
     const withGpu = join(dir, 'mlp_gpu.kiln');
@@ -52,7 +52,7 @@ describe('kiln CLI', () => {
     expect(await main(['run', withGpu, join(dir, 'x.npy'), '--backend', 'webgpu'], gpu)).toBe(1);
     expect(gpu.stderr).toMatch(/kiln run: loadArtifact: the WebGPU code of TinyMlp does not load here: no WebGPU adapter was found/);
     expect(await main(['run', path, join(dir, 'x.npy'), '--backend', 'cuda'], capture())).toBe(2);
-    expect(await main(['run', path, join(dir, 'x.npy'), '--max-while-iterations', 'lots'], capture())).toBe(2);
+    expect(await main(['run', path, join(dir, 'x.npy'), '--max-loop-iterations', 'lots'], capture())).toBe(2);
   });
 
   it('exit codes: 1 for a KilnError (tampered file), 2 for usage mistakes', async () => {

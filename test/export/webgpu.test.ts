@@ -8,7 +8,7 @@ import '../../src/codegen/wasm/device.js';
 import { KilnError } from '../../src/ir/error.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
 import { exportArtifact } from '../../src/frontend/export/export.js';
-import { whileLoop } from '../../src/frontend/control.js';
+import { scan, whileLoop } from '../../src/frontend/control.js';
 import { binary } from '../../src/frontend/ops/elementwise.js';
 import { loadArtifact, loadArtifactSync, inspectArtifact } from '../../src/runtime.js';
 import { TinyMlp, randTensor, rawContainer, rng, splitContainer } from './helpers.js';
@@ -128,15 +128,15 @@ describe('artifacts with WebGPU code', () => {
     expect(harmless.length).toBeLessThan(30);
   });
 
-  it('while loops are bounded per call (nested loops together) by maxWhileIterations, on wasm and on the interpreter', async () => {
+  it('while loops are bounded per call (nested loops together) by maxLoopIterations, on wasm and on the interpreter', async () => {
     // x >= 0 stays true while x grows: the loop never ends.
     const forever = (x: Tensor) => whileLoop((c: Tensor) => binary('ge', c.sum(), randTensor([1], 3).sum().mul(0)), (c: Tensor) => binary('add', c, 1), x);
     const x = randTensor([4], 5).abs();
     const bytes = await exportArtifact(forever, [x], { backends: ['wasm'] });
     for (const backend of ['wasm', 'interpreter'] as const) {
-      const art = await loadArtifact(bytes, { backend, maxWhileIterations: 50 });
+      const art = await loadArtifact(bytes, { backend, maxLoopIterations: 50 });
       await expect(art.run([x]), backend).rejects.toThrow(KilnError);
-      await expect(art.run([x]), backend).rejects.toThrow(/while: more than 50 loop iterations in one call \(all while loops together; does a condition never become false\?\): the limit is LoadOptions.maxWhileIterations/);
+      await expect(art.run([x]), backend).rejects.toThrow(/while: more than 50 loop iterations in one call \(while iterations and scan steps together; does a condition never become false\?\): the limit is LoadOptions.maxLoopIterations/);
     }
     // Nested loops: 6 outer iterations of 8 inner ones (6 + 48 = 54 in all) each end, but together
     // they are what a limit must bound (a per-loop limit would let nesting multiply it).
@@ -147,16 +147,38 @@ describe('artifacts with WebGPU code', () => {
     )[0];
     const nestedBytes = await exportArtifact(nested, [x], { backends: ['wasm'] });
     for (const backend of ['wasm', 'interpreter'] as const) {
-      const under = await loadArtifact(nestedBytes, { backend, maxWhileIterations: 54 });
+      const under = await loadArtifact(nestedBytes, { backend, maxLoopIterations: 54 });
       const [y] = await under.run([x]);
       Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(x.dataSync()[i] + 48, 4));
-      const over = await loadArtifact(nestedBytes, { backend, maxWhileIterations: 53 });
+      const over = await loadArtifact(nestedBytes, { backend, maxLoopIterations: 53 });
       await expect(over.run([x]), backend).rejects.toThrow(/more than 53 loop iterations in one call/);
     }
     // A loop that ends under the limit runs.
     const count = (x: Tensor) => whileLoop((c: Tensor) => binary('lt', c.sum(), 20), (c: Tensor) => binary('add', c, 1), x);
-    const ok = await loadArtifact(await exportArtifact(count, [x], { backends: ['wasm'] }), { maxWhileIterations: 50 });
+    const ok = await loadArtifact(await exportArtifact(count, [x], { backends: ['wasm'] }), { maxLoopIterations: 50 });
     expect((await ok.run([x]))[0].dataSync()[0]).toBeGreaterThan(0);
-    await expect(loadArtifact(bytes, { maxWhileIterations: -1 })).rejects.toThrow(/maxWhileIterations must be a non-negative integer/);
+    await expect(loadArtifact(bytes, { maxLoopIterations: -1 })).rejects.toThrow(/maxLoopIterations must be a non-negative integer/);
+  });
+
+  it('a scan of 10^12 steps over no sliced input (a valid IR) spends the same budget', async () => {
+    const steps = (x: Tensor) => scan((c: Tensor) => [binary('add', c, 1), []], x, [], { length: 7 })[0];
+    const x = randTensor([4], 6);
+    const good = await exportArtifact(steps, [x], { backends: ['wasm'] });
+    // Rewrite the length in the IR and in the wasm plan, re-hashed: only the budget can stop it now.
+    const { manifest, sections } = splitContainer(good);
+    const hostile = rawContainer(manifest, sections.map((sec) => {
+      if (sec.name !== 'ir' && sec.name !== 'wasm.plan') return sec;
+      const text = new TextDecoder().decode(sec.bytes);
+      const out = sec.name === 'ir' ? text.replace('length=7', 'length=1000000000000') : text.replace('"length":7', '"length":1000000000000');
+      expect(out).not.toBe(text);
+      return { name: sec.name, bytes: new TextEncoder().encode(out) };
+    }));
+    for (const backend of ['wasm', 'interpreter'] as const) {
+      const art = await loadArtifact(hostile, { backend, maxLoopIterations: 1000 });
+      await expect(art.run([x]), backend).rejects.toThrow(/scan: more than 1000 loop iterations in one call/);
+      // The honest file runs under the same limit.
+      const [y] = await (await loadArtifact(good, { backend, maxLoopIterations: 1000 })).run([x]);
+      Array.from(y.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(x.dataSync()[i] + 7, 5));
+    }
   });
 });

@@ -2,8 +2,8 @@
 // host-side loops of cond/while/scan. This half of the backend never loads binaryen, so compiled
 // executables (and exported artifacts) run with the runtime alone.
 import { KilnError } from '../../ir/error.js';
-import { spendIteration, whileBudget } from '../../ir/while_budget.js';
-import type { WhileBudget } from '../../ir/while_budget.js';
+import { spendIteration, loopBudget } from '../../ir/loop_budget.js';
+import type { LoopBudget } from '../../ir/loop_budget.js';
 import type { Heap, WasmBuffer } from './heap.js';
 import type { PlanProgram as ProgramPlan, PlanStep as Step } from '../../format/wasm_plan.js';
 
@@ -72,9 +72,9 @@ const freeAll = (heap: Heap, bs: readonly WasmBuffer[]) => bs.forEach((b) => hea
 export class PlanRunner {
   private arena: { base: number; block: number } | null = null;
   private readonly consts: WasmBuffer[];
-  /** While-loop iterations one run may take, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
-  maxWhileIterations = Infinity;
-  private budget: WhileBudget = whileBudget();
+  /** Loop iterations (while iterations, scan steps) one run may take, all loops together, before it is a KilnError (kiln/runtime bounds untrusted artifacts). */
+  maxLoopIterations = Infinity;
+  private budget: LoopBudget = loopBudget();
 
   /** Any plan with a main program: the backend's ExecutablePlan, or an artifact's checked plan file. */
   constructor(readonly plan: { readonly main: ProgramPlan }, readonly kernels: readonly KernelInfo[], readonly constBuffers: readonly WasmBuffer[], private readonly rt: Runtime) {
@@ -82,7 +82,7 @@ export class PlanRunner {
   }
 
   run(inputs: readonly WasmBuffer[]): WasmBuffer[] {
-    this.budget = whileBudget(this.maxWhileIterations);
+    this.budget = loopBudget(this.maxLoopIterations);
     return this.runProgram(this.plan.main, inputs, true);
   }
 
@@ -204,6 +204,12 @@ export class PlanRunner {
         const ySlice = st.outs.slice(numCarry).map((s) => p.slots[s].bytes / Math.max(1, length));
         let owned = false;
         for (let step = 0; step < length; step++) {
+          try {
+            spendIteration(this.budget, 'scan');
+          } catch (e) {
+            if (owned) freeAll(heap, carry); // ys are the program's fresh slots: runProgram frees them
+            throw e;
+          }
           const t = reverse ? length - 1 - step : step;
           const slices = xs.map((x, j) => heap.view(x.dtype, x.shape.slice(1), x.ptr + t * xSlice[j]));
           const res = this.runProgram(st.body, [...carry, ...slices, ...caps], false);

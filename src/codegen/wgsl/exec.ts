@@ -12,8 +12,8 @@ import type { DType } from '../../ir/dtype.js';
 import { sizeOf } from '../../ir/shape.js';
 import { KilnError } from '../../ir/error.js';
 import { opReads } from '../../ir/free_values.js';
-import { spendIteration, whileBudget } from '../../ir/while_budget.js';
-import type { WhileBudget } from '../../ir/while_budget.js';
+import { spendIteration, loopBudget } from '../../ir/loop_budget.js';
+import type { LoopBudget } from '../../ir/loop_budget.js';
 import type { GpuRuntime } from './runtime.js';
 import type { Phase } from './emit.js';
 import { GPU_BYTES } from './types.js';
@@ -142,10 +142,10 @@ export interface Slot {
 
 class Env {
   private readonly vals = new Map<number, Slot>();
-  /** While-loop iterations left to the call, shared by all its loops (artifacts from untrusted files). */
-  readonly budget: WhileBudget;
-  constructor(private readonly parent?: Env, budget?: WhileBudget) {
-    this.budget = budget ?? parent?.budget ?? whileBudget();
+  /** Loop iterations (while, scan) left to the call, shared by all its loops (artifacts from untrusted files). */
+  readonly budget: LoopBudget;
+  constructor(private readonly parent?: Env, budget?: LoopBudget) {
+    this.budget = budget ?? parent?.budget ?? loopBudget();
   }
   set(v: Value, s: Slot): void {
     this.vals.set(v.id, s);
@@ -188,11 +188,11 @@ async function readPredicate(rt: GpuRuntime, s: Slot, release: boolean): Promise
 
 /**
  * Records a plan; returns its results (run-owned), or a promise when it waits for a predicate.
- * `maxIterations` bounds the while-loop iterations of the call, all loops together (a KilnError past
+ * `maxIterations` bounds the loop iterations (while, scan) of the call, all loops together (a KilnError past
  * it); jit leaves it unbounded.
  */
 export function runPlan(rt: GpuRuntime, plan: Plan, args: readonly Slot[], parent?: Env, maxIterations?: number): MaybePromise<Slot[]> {
-  const env = new Env(parent, parent ? undefined : whileBudget(maxIterations));
+  const env = new Env(parent, parent ? undefined : loopBudget(maxIterations));
   // The caller keeps ownership of the arguments: inside, they are views (a returned one is copied).
   plan.block.params.forEach((p, i) => env.set(p, { buf: args[i].buf, owned: false }));
   const go = (from: number): MaybePromise<Slot[]> => {
@@ -274,6 +274,7 @@ function runScan(rt: GpuRuntime, step: Extract<Step, { kind: 'scan' }>, env: Env
   };
   const loop = (k: number, carry: Slot[]): MaybePromise<void> => {
     for (let step_ = k; step_ < length; step_++) {
+      spendIteration(env.budget, 'scan');
       const t = reverse ? length - 1 - step_ : step_;
       const slices = xs.map((v, j) => {
         const buf = rt.acquire(xBytes[j]);

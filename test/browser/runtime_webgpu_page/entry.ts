@@ -6,6 +6,7 @@ import { loadArtifact, KilnError } from '../../../src/runtime.js';
 interface Case { name: string; inputs: { shape: number[]; data: number[] }[]; output: number[]; classes: number; backend: string; tolerance: number }
 declare const ARTIFACTS: { name: string; base64: string; cases: Case[] }[];
 declare const FOREVER_BASE64: string;
+declare const HOSTILE_SCAN_BASE64: string;
 
 const w = window as unknown as { __kiln: unknown };
 
@@ -54,8 +55,8 @@ const argmax = (xs: ArrayLike<number>, from: number, n: number) => {
       });
     }
   }
-  await check('a while loop that never ends stops at maxWhileIterations', async () => {
-    const art = await loadArtifact(decode(FOREVER_BASE64), { backend: 'webgpu', maxWhileIterations: 20 });
+  await check('a while loop that never ends stops at maxLoopIterations', async () => {
+    const art = await loadArtifact(decode(FOREVER_BASE64), { backend: 'webgpu', maxLoopIterations: 20 });
     try {
       await art.run([{ data: Float32Array.from([0.5, 0.25, 0.125, 1]), shape: [4] }]);
       return { ok: false, detail: 'ran to completion' };
@@ -65,11 +66,21 @@ const argmax = (xs: ArrayLike<number>, from: number, n: number) => {
     }
   });
   await check('a while loop that ends runs on WebGPU', async () => {
-    const art = await loadArtifact(decode(FOREVER_BASE64), { backend: 'webgpu', maxWhileIterations: 20 });
+    const art = await loadArtifact(decode(FOREVER_BASE64), { backend: 'webgpu', maxLoopIterations: 20 });
     // The same loop from a start past its bound: the condition is false at once (no iteration).
     const [y] = await art.run([{ data: Float32Array.from([-5, -6, -7, -8]), shape: [4] }]);
     const got = Array.from(await y.data());
     return { ok: got.join(',') === '-5,-6,-7,-8', detail: got.join(',') };
+  });
+  await check('a scan of 10^12 steps stops at maxLoopIterations', async () => {
+    const art = await loadArtifact(decode(HOSTILE_SCAN_BASE64), { backend: 'webgpu', maxLoopIterations: 100 });
+    try {
+      await art.run([{ data: Float32Array.from([1, 2, 3, 4]), shape: [4] }]);
+      return { ok: false, detail: 'ran to completion' };
+    } catch (e) {
+      const ok = e instanceof KilnError && /scan: more than 100 loop iterations in one call/.test(e.message);
+      return { ok, detail: String((e as Error).message) };
+    }
   });
   w.__kiln = { adapter, results };
 })().catch((e) => {
