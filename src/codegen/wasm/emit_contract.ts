@@ -12,7 +12,7 @@ import binaryen from './binaryen.js';
 import type { E } from './binaryen.js';
 import type { KernelEmitter } from './emit.js';
 import { tuning } from './lanes.js';
-import { panelNoWrap, panelPlan, panelRow } from './emit_pack.js';
+import { panelPlan, panelRow, panelWrapAt } from './emit_pack.js';
 
 const I32 = binaryen.i32;
 const V128 = binaryen.v128;
@@ -314,15 +314,13 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
   // Panel p lives at p*K*NR floats (the partial last one at 0 when the full ones are read in place).
   f.push(m.local.set(dst, onlyTail ? scratch() : m.i32.add(scratch(), m.i32.mul(get(pLo), m.i32.const(K * NR * 4)))));
   // conv's im2col view: whole k rows of a panel as vectors where the image allows (emit_pack.ts).
-  const plan = direct || !tuning.vectorPack ? null : panelPlan(s.rhs, vars.n);
-  const noWrap = f.local(I32);
-  const rowOk = f.local(I32);
-  const rowAddr = f.local(I32);
+  const plan = direct || !tuning.vectorPack ? null : panelPlan(s.rhs, vars.n, NR);
+  const wrapAt = f.local(I32);
   // Full panels (unless rhs is read in place).
   const fullHi = f.local(I32);
   f.push(m.local.set(fullHi, m.select(m.i32.lt_s(get(pHi), m.i32.const(full)), get(pHi), m.i32.const(full))));
   if (!onlyTail) forLoop(E, p, get(pLo), get(fullHi), () => {
-    if (plan) f.push(m.local.set(noWrap, panelNoWrap(E, plan, () => m.i32.mul(get(p), m.i32.const(NR)), NR)));
+    if (plan) f.push(m.local.set(wrapAt, panelWrapAt(E, plan, () => m.i32.mul(get(p), m.i32.const(NR)), NR)));
     forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
       f.push(m.local.set(nv, m.i32.mul(get(p), m.i32.const(NR))));
       if (direct) {
@@ -335,23 +333,15 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
         for (const ix of indicesOf(s.rhs)) E.hoistIndex(ix, vars.n, new Set([vars.n]));
         const prevInner = E.inner;
         E.inner = vars.n;
-        const columns = f.block(() => {
+        if (plan) E.scoped(() => panelRow(E, plan, NR, wrapAt, () => get(dst)));
+        else {
           for (let jj = 0; jj < NR; jj++) {
             E.scoped(() => {
               f.push(m.f32.store(jj * 4, 4, get(dst), E.expr(s.rhs, S)));
             });
             f.push(m.local.set(nv, m.i32.add(get(nv), m.i32.const(1))));
           }
-        });
-        if (plan) {
-          f.push(m.local.set(rowOk, m.i32.const(0)));
-          f.push(m.if(get(noWrap), E.scoped(() => f.block(() => panelRow(E, plan, NR, rowOk, rowAddr)))));
-          const vector = m.block(null, [
-            m.v128.store(0, 4, get(dst), m.v128.load(0, 4, get(rowAddr))),
-            m.v128.store(16, 4, get(dst), m.v128.load(16, 4, get(rowAddr))),
-          ]);
-          f.push(m.if(get(rowOk), vector, columns));
-        } else f.push(columns);
+        }
         E.inner = prevInner;
       }
       f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));

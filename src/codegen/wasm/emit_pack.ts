@@ -1,8 +1,9 @@
 // A vector path for packing a contraction's rhs panel when rhs is a (guarded) load whose index holds
-// div/mod atoms of n: conv's im2col view, where n is a flattened output position. Within a panel of
-// 8 consecutive n in which no such atom wraps, every index is affine in the lane, so a k row of the
-// panel is two v128 loads whenever its lanes are contiguous in memory and all inside the guard (the
-// interior of the image); rows at the border keep the element-by-element path.
+// div/mod atoms of n: conv's im2col view, where n = row * width + column of an output position.
+// Within a panel of 8 consecutive n the atoms wrap at most once (width > 7), so every index is
+// `base + lane*step`, plus a fixed `delta` on the lanes past the wrap. A k row of the panel is then
+// built 4 lanes at a time: the guard as an i32x4 mask, one v128 load where the 4 lanes are contiguous
+// and all inside the image, else 4 lane loads (from the buffer's start when outside) masked to 0.
 import type { Expr, Index, IndexAtom, IndexCond } from '../kernel.js';
 import { ixVars } from '../kernel_index.js';
 import binaryen from './binaryen.js';
@@ -24,9 +25,13 @@ interface LaneAtom {
 export interface PanelPlan {
   readonly load: Load;
   readonly conds: readonly IndexCond[];
-  readonly atoms: readonly LaneAtom[];
-  /** How much each cond's index moves per lane when no atom wraps. */
+  /** The one inner index `a*n + offset` of every atom of n, divided or reduced by `by` (null: no atoms). */
+  readonly wrap: { readonly a: number; readonly offset: number; readonly by: number } | null;
+  /** Per cond: the per-lane step of its index, and what it jumps by past the wrap. */
   readonly condSteps: readonly number[];
+  readonly condDeltas: readonly number[];
+  /** The load index's jump past the wrap (its per-lane step is 1). */
+  readonly loadDelta: number;
 }
 
 const usesVar = (ix: Index, v: string) => ixVars(ix).has(v);
@@ -41,9 +46,10 @@ function laneAtom(atom: IndexAtom, n: string): LaneAtom | null {
   return { kind: 'div' in atom ? 'div' : 'mod', a: t.coeff, offset: inner.offset, by: atom.by };
 }
 
-/** Per-lane step of an index over a non-wrapping panel, or null when an atom of n is not a lane atom. */
-function laneStep(ix: Index, n: string, atoms: LaneAtom[]): number | null {
+/** Per-lane step and jump past the wrap of an index, or null when an atom of n is not a lane atom. */
+function laneForm(ix: Index, n: string, atoms: LaneAtom[]): { step: number; delta: number } | null {
   let step = 0;
+  let delta = 0;
   for (const t of ix.terms) {
     const a = t.atom;
     if ('var' in a) {
@@ -53,14 +59,17 @@ function laneStep(ix: Index, n: string, atoms: LaneAtom[]): number | null {
     if (!usesVar('div' in a ? a.div : a.mod, n)) continue;
     const la = laneAtom(a, n);
     if (!la) return null;
-    if (!atoms.some((x) => x.kind === la.kind && x.a === la.a && x.offset === la.offset && x.by === la.by)) atoms.push(la);
-    if (la.kind === 'mod') step += t.coeff * la.a;
+    atoms.push(la);
+    if (la.kind === 'mod') {
+      step += t.coeff * la.a;
+      delta -= t.coeff * la.by;
+    } else delta += t.coeff;
   }
-  return step;
+  return { step, delta };
 }
 
-/** The plan for rhs = load or guard(conds, load, 0), when its lanes can be copied as vectors. */
-export function panelPlan(rhs: Expr, n: string): PanelPlan | null {
+/** The plan for rhs = load or guard(conds, load, 0), when its lanes can be packed as vectors. */
+export function panelPlan(rhs: Expr, n: string, lanes: number): PanelPlan | null {
   let load: Expr = rhs;
   let conds: readonly IndexCond[] = [];
   if (rhs.op === 'guard') {
@@ -70,50 +79,86 @@ export function panelPlan(rhs: Expr, n: string): PanelPlan | null {
   }
   if (load.op !== 'load' || load.dynamic || load.dtype !== 'float32') return null;
   const atoms: LaneAtom[] = [];
-  if (laneStep(load.index, n, atoms) !== 1) return null;
+  const lf = laneForm(load.index, n, atoms);
+  if (!lf || lf.step !== 1) return null;
   const condSteps: number[] = [];
+  const condDeltas: number[] = [];
   for (const c of conds) {
-    const s = laneStep(c.index, n, atoms);
-    if (s === null || (s !== 0 && c.step !== 1)) return null;
-    condSteps.push(s);
+    const f = laneForm(c.index, n, atoms);
+    if (!f || (c.step !== 1 && (f.step !== 0 || f.delta !== 0))) return null;
+    condSteps.push(f.step);
+    condDeltas.push(f.delta);
   }
   // A plain load with no atoms of n is contiguous already (the direct path covers it).
   if (atoms.length === 0 && conds.length === 0) return null;
-  return { load, conds, atoms, condSteps };
+  // One inner index for all atoms, wrapping at most once over the panel.
+  const w = atoms[0];
+  if (w && (atoms.some((x) => x.a !== w.a || x.offset !== w.offset || x.by !== w.by) || w.a * (lanes - 1) >= w.by)) return null;
+  return { load, conds, wrap: w ? { a: w.a, offset: w.offset, by: w.by } : null, condSteps, condDeltas, loadDelta: lf.delta };
 }
 
-/** 1 when no lane atom wraps between n0 and n0 + lanes - 1 (n0 in local `n0`). */
-export function panelNoWrap(E: KernelEmitter, plan: PanelPlan, n0: () => E, lanes: number): E {
+/** How many lanes of the panel starting at n0 come before the wrap (`lanes` when none does). */
+export function panelWrapAt(E: KernelEmitter, plan: PanelPlan, n0: () => E, lanes: number): E {
   const { m } = E;
-  let ok: E = m.i32.const(1);
-  for (const at of plan.atoms) {
-    const x0 = () => m.i32.add(at.a === 1 ? n0() : m.i32.mul(n0(), m.i32.const(at.a)), m.i32.const(at.offset));
-    const span = at.a * (lanes - 1);
-    const t = at.kind === 'div'
-      ? m.i32.eq(m.i32.div_u(x0(), m.i32.const(at.by)), m.i32.div_u(m.i32.add(x0(), m.i32.const(span)), m.i32.const(at.by)))
-      : m.i32.lt_u(m.i32.add(m.i32.rem_u(x0(), m.i32.const(at.by)), m.i32.const(span)), m.i32.const(at.by));
-    ok = m.i32.and(ok, t);
-  }
-  return ok;
+  const w = plan.wrap;
+  if (!w) return m.i32.const(lanes);
+  const x0 = m.i32.add(w.a === 1 ? n0() : m.i32.mul(n0(), m.i32.const(w.a)), m.i32.const(w.offset));
+  // ceil((by - x0 mod by) / a), at most `lanes`.
+  const left = m.i32.sub(m.i32.const(w.by + w.a - 1), m.i32.rem_u(x0, m.i32.const(w.by)));
+  const s = E.f.let(w.a === 1 ? left : m.i32.div_u(left, m.i32.const(w.a)), I32);
+  return m.select(m.i32.gt_s(s(), m.i32.const(lanes)), m.i32.const(lanes), s());
 }
 
 /**
- * Pushes: `okLocal` = whether all `lanes` lanes starting at the current n lie inside the guard, and
- * `addrLocal` = the byte address of the first lane. Call with the emitter's inner variable set to n
- * and n bound to the panel's first column, in a scope of its own (the atoms it computes are per n).
+ * Packs one k row of a panel (lanes 4 at a time) to `dst`: rhs at n = n0 + lane. Call with the
+ * emitter's inner variable set to n and n bound to n0, in a scope of its own (the atoms it computes
+ * are those of n0); `wrapAt` holds panelWrapAt's value.
  */
-export function panelRow(E: KernelEmitter, plan: PanelPlan, lanes: number, okLocal: number, addrLocal: number): void {
+export function panelRow(E: KernelEmitter, plan: PanelPlan, lanes: number, wrapAt: number, dst: () => E): void {
   const { m, f } = E;
-  let ok: E | null = null;
+  const buf = plan.load.buf;
+  const wrap = () => m.local.get(wrapAt, I32);
+  const vconst = (xs: number[]) => m.v128.const(Array.from(new Uint8Array(new Int32Array(xs).buffer)));
+  // Per cond: d = index at n0 - lo (scalar); the load's index at n0.
+  const ds = plan.conds.map((c) => f.let(m.i32.sub(E.index(c.index), m.i32.const(c.lo)), I32));
+  const base = f.let(E.index(plan.load.index), I32);
+  // Conds along the lanes of n0 only (dilated inputs): all lanes share them.
+  let shared: E | null = null;
   plan.conds.forEach((c, i) => {
-    const d = f.let(m.i32.sub(E.index(c.index), m.i32.const(c.lo)), I32);
-    const range = m.i32.const(c.hi - c.lo);
-    let t = m.i32.le_u(d(), range);
-    const s = plan.condSteps[i];
-    if (s !== 0) t = m.i32.and(t, m.i32.le_u(m.i32.add(d(), m.i32.const(s * (lanes - 1))), range));
-    else if (c.step !== 1) t = m.i32.and(t, m.i32.eqz(m.i32.rem_u(d(), m.i32.const(c.step))));
-    ok = ok === null ? t : m.i32.and(ok, t);
+    if (c.step === 1 || plan.condSteps[i] !== 0) return;
+    const t = m.i32.and(m.i32.le_u(ds[i](), m.i32.const(c.hi - c.lo)), m.i32.eqz(m.i32.rem_u(ds[i](), m.i32.const(c.step))));
+    shared = shared === null ? t : m.i32.and(shared, t);
   });
-  f.push(m.local.set(okLocal, ok ?? m.i32.const(1)));
-  f.push(m.local.set(addrLocal, E.address(plan.load.buf, E.index(plan.load.index), 'float32')));
+  const sharedOk = shared === null ? null : f.let(shared, I32);
+  const ok = f.local(binaryen.v128);
+  const v = f.local(binaryen.v128);
+  for (let h = 0; h < lanes / 4; h++) {
+    const J = [0, 1, 2, 3].map((j) => 4 * h + j);
+    const past = plan.wrap ? f.let(m.i32x4.ge_s(vconst(J), m.i32x4.splat(wrap())), binaryen.v128) : null;
+    let mask: E = sharedOk ? m.i32x4.splat(m.i32.sub(m.i32.const(0), sharedOk())) : vconst([-1, -1, -1, -1]);
+    plan.conds.forEach((c, i) => {
+      if (c.step !== 1) return;
+      let lane = m.i32x4.add(m.i32x4.splat(ds[i]()), vconst(J.map((j) => j * plan.condSteps[i])));
+      if (past && plan.condDeltas[i] !== 0) lane = m.i32x4.add(lane, m.v128.and(past(), m.i32x4.splat(m.i32.const(plan.condDeltas[i]))));
+      mask = m.v128.and(mask, m.i32x4.le_u(lane, m.i32x4.splat(m.i32.const(c.hi - c.lo))));
+    });
+    f.push(m.local.set(ok, mask));
+    // Contiguous: the 4 lanes all before or all past the wrap.
+    const first = m.i32.add(base(), m.i32.const(4 * h));
+    const start = plan.wrap && plan.loadDelta !== 0 ? m.i32.add(first, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.const(plan.loadDelta), m.i32.const(0))) : first;
+    const together = plan.wrap ? m.i32.or(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.ge_s(wrap(), m.i32.const(4 * h + 4))) : m.i32.const(1);
+    const whole = m.v128.load(0, 4, E.address(buf, start, 'float32'));
+    // Lane by lane: lanes outside the image read the buffer's first element, then are masked to 0.
+    const parts: E[] = [m.local.set(v, m.v128.const(new Array(16).fill(0)))];
+    for (let j = 0; j < 4; j++) {
+      let ix: E = m.i32.add(base(), m.i32.const(4 * h + j));
+      if (plan.wrap && plan.loadDelta !== 0) ix = m.i32.add(ix, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h + j)), m.i32.const(plan.loadDelta), m.i32.const(0)));
+      const addr = m.select(m.i32x4.extract_lane(m.local.get(ok, binaryen.v128), j), E.address(buf, ix, 'float32'), m.local.get(buf, I32));
+      parts.push(m.local.set(v, m.f32x4.replace_lane(m.local.get(v, binaryen.v128), j, m.f32.load(0, 4, addr))));
+    }
+    parts.push(m.local.set(v, m.v128.and(m.local.get(v, binaryen.v128), m.local.get(ok, binaryen.v128))));
+    const fast = m.i32.and(together, m.i8x16.all_true(m.local.get(ok, binaryen.v128)));
+    f.push(m.if(fast, m.local.set(v, whole), m.block(null, parts)));
+    f.push(m.v128.store(16 * h, 4, dst(), m.local.get(v, binaryen.v128)));
+  }
 }
