@@ -83,6 +83,7 @@ export class Artifact {
   private webgpu: WebGPUProgram | null = null;
   private readonly gpuDevice?: GPUDevice;
   readonly maxLoopIterations: number;
+  private disposed = false;
   /** Why the file's wasm code is not used (undefined when it is, or when there is none). */
   wasmError?: string;
 
@@ -278,8 +279,27 @@ export class Artifact {
     return { n: batch, args };
   }
 
+  /**
+   * Frees what loading made: the wasm program's weights and arena, the GPU buffers (and a GPU device
+   * the artifact requested itself). Running afterwards is a KilnError.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.wasm?.dispose();
+    this.webgpu?.dispose();
+    this.wasm = null;
+    this.webgpu = null;
+    this.programs.clear();
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new KilnError(`artifact ${this.name}: used after dispose()`);
+  }
+
   /** Runs the artifact; outputs come back in signature order. */
   async run(inputs: readonly ArtifactInput[] | Record<string, ArtifactInput>): Promise<RuntimeTensor[]> {
+    this.checkLive();
     const { n, args } = await this.prepare(inputs);
     if (this.backendFor(n) !== 'webgpu') return this.execute(n, args);
     this.program(n); // checks the signature like the other backends do
@@ -289,6 +309,7 @@ export class Artifact {
 
   /** Runs on prepared host arrays, synchronously: wasm or the interpreter (WebGPU runs only through `run`). */
   execute(n: number, args: HostArray[]): RuntimeTensor[] {
+    this.checkLive();
     const fn = this.program(n);
     let outs: HostArray[];
     try {

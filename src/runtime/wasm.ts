@@ -16,6 +16,8 @@ import type { KernelInfo, Runtime } from '../codegen/wasm/program.js';
 export interface WasmProgram {
   /** Runs on host arrays (inputs then weights already uploaded); returns host copies of the outputs. */
   run(inputs: readonly HostArray[]): HostArray[];
+  /** Frees the weights, constants and arena on the heap (the heap itself goes with the program). */
+  dispose(): void;
 }
 
 /** Parses and checks the plan; cheap, so loading can reject a bad plan before compiling anything. */
@@ -51,6 +53,10 @@ function makeProgram(instance: WebAssembly.Instance, heap: Heap, plan: WasmPlanF
   runner.maxLoopIterations = maxLoopIterations;
   const weightBufs = weights.map(upload);
   return {
+    dispose() {
+      runner.release();
+      weightBufs.forEach((b) => heap.dispose(b));
+    },
     run(inputs) {
       if (inputs.length !== inputCount) throw new KilnError(`artifact: the wasm program takes ${inputCount} inputs, got ${inputs.length}`);
       const ins = inputs.map(upload);

@@ -44,6 +44,8 @@ export function readWgslPlan(bytes: Uint8Array, fn: Function, maxElements: numbe
 export interface WebGPUProgram {
   readonly adapter: string;
   run(inputs: readonly HostArray[]): Promise<HostArray[]>;
+  /** Destroys the buffers it made (weights, constants) after the work before it; a device it requested itself is destroyed too. */
+  dispose(): void;
 }
 
 export interface WebGPUProgramOptions {
@@ -90,6 +92,9 @@ export async function loadWebGPUProgram(fn: Function, plan: WgslPlanFile, weight
     rt.checkSize(`a tensor ${typeToString(a)}`, bytes.byteLength);
     return rt.createWith(bytes);
   };
+  // Everything made once at load and kept across calls: released by dispose().
+  const kept: GPUBuffer[] = [];
+  const keep = (b: GPUBuffer) => (kept.push(b), b);
   let next = 0;
   const gpuPlan = buildPlan(fn.body, {
     kernel(): CompiledKernel {
@@ -101,7 +106,7 @@ export async function loadWebGPUProgram(fn: Function, plan: WgslPlanFile, weight
         if (b.role !== 'const') return;
         const vals = (b.data ?? []).map(fromJsonNumber);
         const full = vals.length === 1 && b.size !== 1 ? new Array<number>(b.size).fill(vals[0]) : vals;
-        consts.set(j, rt.createWith(storageBytes(b.dtype, full)));
+        consts.set(j, keep(rt.createWith(storageBytes(b.dtype, full))));
       });
       return { gpu: { kernel: { name: k.name, buffers: k.buffers }, phases: k.phases }, pipelines: pipelines[i], consts };
     },
@@ -110,13 +115,19 @@ export async function loadWebGPUProgram(fn: Function, plan: WgslPlanFile, weight
       if (dtype === 'float64') throw new KilnError(`artifact: section wgsl: a constant ${typeToString({ dtype, shape })} cannot live on WebGPU`);
       const n = sizeOf(shape);
       const data = value.length === 1 ? new Array<number>(n).fill(value[0]) : value;
-      return rt.createWith(storageBytes(dtype, data.map((v) => castScalar(v, dtype))));
+      return keep(rt.createWith(storageBytes(dtype, data.map((v) => castScalar(v, dtype)))));
     },
   });
-  const weightBufs = weights.map(upload);
+  const weightBufs = weights.map((w) => keep(upload(w)));
   const results = fn.body.results.map((r) => r.type);
   return {
     adapter: got.adapterName,
+    dispose() {
+      rt.schedule(() => {
+        kept.forEach((b) => b.destroy());
+        if (!options.device) device.destroy();
+      });
+    },
     async run(inputs) {
       const ins = inputs.map(upload);
       let outs: HostArray[] | undefined;

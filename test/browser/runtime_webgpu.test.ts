@@ -101,6 +101,6 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
     const failed = report.results.filter((r) => !r.ok);
     expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);
-    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'sum: split reduction', 'eleven inputs: packed inputs', 'a while loop that never ends stops at maxLoopIterations', 'a while loop that ends runs on WebGPU', 'a scan of 10^12 steps stops at maxLoopIterations']);
+    expect(report.results.map((r) => r.name)).toEqual(['FashionCNN: batch 4', 'FashionCNN: batch 3', 'scan+cond RNN: then branch', 'scan+cond RNN: else branch', 'sum: split reduction', 'eleven inputs: packed inputs', 'a while loop that never ends stops at maxLoopIterations', 'a while loop that ends runs on WebGPU', 'dispose destroys the GPU buffers; running afterwards is a KilnError', 'a scan of 10^12 steps stops at maxLoopIterations']);
   });
 });

@@ -68,6 +68,18 @@ describe('artifacts with wasm code', () => {
     expect((await art.run([x5]))[0].dataSync()).toEqual(mlp.call(x5).dataSync());
   });
 
+  it('dispose frees the program; running afterwards is a KilnError', async () => {
+    const art = await loadArtifact(mlpBytes);
+    const x = randTensor([2, 6], 7);
+    const [y] = await art.run([x]);
+    expect(y.shape).toEqual([2, 3]);
+    art.dispose();
+    art.dispose(); // twice is fine
+    await expect(art.run([x])).rejects.toThrow(/artifact TinyMlp: used after dispose\(\)/);
+    // Its outputs are host copies: still readable.
+    expect(y.dataSync().length).toBe(6);
+  });
+
   it('backend options: interpreter only, or wasm required', async () => {
     const interp = await loadArtifact(mlpBytes, { backend: 'interpreter' });
     expect(interp.backendFor(2)).toBe('interpreter');

@@ -72,6 +72,18 @@ const argmax = (xs: ArrayLike<number>, from: number, n: number) => {
     const got = Array.from(await y.data());
     return { ok: got.join(',') === '-5,-6,-7,-8', detail: got.join(',') };
   });
+  await check('dispose destroys the GPU buffers; running afterwards is a KilnError', async () => {
+    const art = await loadArtifact(decode(FOREVER_BASE64), { backend: 'webgpu' });
+    const [y] = await art.run([{ data: Float32Array.from([-5, -6, -7, -8]), shape: [4] }]);
+    art.dispose();
+    try {
+      await art.run([{ data: Float32Array.from([-5, -6, -7, -8]), shape: [4] }]);
+      return { ok: false, detail: 'ran after dispose' };
+    } catch (e) {
+      const ok = e instanceof KilnError && /used after dispose/.test(e.message) && Array.from(await y.data()).join(',') === '-5,-6,-7,-8';
+      return { ok, detail: String((e as Error).message) };
+    }
+  });
   await check('a scan of 10^12 steps stops at maxLoopIterations', async () => {
     const art = await loadArtifact(decode(HOSTILE_SCAN_BASE64), { backend: 'webgpu', maxLoopIterations: 100 });
     try {
