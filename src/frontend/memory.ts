@@ -63,6 +63,11 @@ let context: ScopeContext | null = null;
 /** Tensors that outlive any tidy scope they were made in (keep()). */
 const kept = new WeakSet<Tensor>();
 
+/** Whether keep() exempted `t` (state that lives on: optimizer slots, running statistics). */
+export function isKept(t: Tensor): boolean {
+  return kept.has(t);
+}
+
 /**
  * Exempts `t` from the tidy scope it was made in (TF.js's keep): for state that lives on, such as
  * optimizer slots and `.grad`. Returns `t`.

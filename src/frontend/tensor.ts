@@ -45,12 +45,15 @@ export class Tensor {
 
   /** Set by tidy() (memory.ts): told of every eager tensor made while a scope may be open. */
   static _onCreate: ((t: Tensor) => void) | null = null;
+  /** Set while a built-in module runs (nn/module.ts): collects the eager tensors it makes. */
+  static _collect: Tensor[] | null = null;
 
   /** Wraps a device buffer (ownership moves to the tensor; memory() counts it until dispose or GC). */
   static _fromBuffer(buffer: DeviceBuffer, device: string): Tensor {
     trackBuffer(device, buffer);
     const t = new Tensor(buffer.dtype, buffer.shape, device, buffer, null, null);
     Tensor._onCreate?.(t);
+    Tensor._collect?.push(t);
     return t;
   }
 

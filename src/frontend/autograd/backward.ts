@@ -11,7 +11,7 @@ import { Tensor } from '../tensor.js';
 import { listArg, show, tensorArg } from '../args.js';
 import { bind, currentTrace } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
-import { GradNode, noGrad, withGradMode } from './tape.js';
+import { GradNode, noGrad, releaseNode, withGradMode } from './tape.js';
 import { keep } from '../memory.js';
 
 /** The eager emitter: rules bind primitives on tensors; creation ops are placed on `device`. */
@@ -110,12 +110,7 @@ function runBackward(roots: readonly Tensor[], seeds: readonly Tensor[], opts: R
       if (!opts.targets) for (const o of node.outputs) if (!o._retainGrad) ct.delete(o);
     }
     if (!opts.retainGraph && !opts.createGraph) {
-      for (const n of nodes) {
-        n.released = true;
-        // Free the graph as PyTorch does: a node no longer holds its inputs (the saved activations), so
-        // a loss kept after backward() (a list of losses for logging) does not keep every step's graph.
-        (n as { inputs: readonly Tensor[] }).inputs = [];
-      }
+      for (const n of nodes) releaseNode(n);
     }
   });
   return ct;

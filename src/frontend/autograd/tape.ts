@@ -22,6 +22,45 @@ export interface GradNode {
 }
 
 let gradEnabled = true;
+
+// ---- freeing activations after backward() --------------------------------------------------------
+// Tensors made inside a built-in module and not returned by it (nn/module.ts marks them internal)
+// can be reached only through the tape. When backward() releases the last node that reads one, and
+// the node that made it, nothing can use it again: it is disposed then, rather than left to
+// finalizers, which a synchronous training loop never lets run.
+const internal = new WeakSet<Tensor>();
+/** How many recorded nodes read each tensor and are not released yet. */
+const readers = new WeakMap<Tensor, number>();
+
+/**
+ * Marks `t` internal to a library module call that has just returned. One that no recorded node reads
+ * or made (statistics computed under noGrad, everything in inference) is dead already: freed now.
+ */
+export function markInternal(t: Tensor): void {
+  internal.add(t);
+  if (t._node === null && !readers.get(t)) t.dispose();
+}
+
+function freeIfDead(t: Tensor): void {
+  if (!internal.has(t) || t._retainGrad || (readers.get(t) ?? 0) > 0) return;
+  if (t._node && !t._node.released) return;
+  t.dispose();
+}
+
+/** Marks `n` released (its graph is freed), drops its saved inputs and frees the internal tensors now dead. */
+export function releaseNode(n: GradNode): void {
+  n.released = true;
+  const inputs = n.inputs;
+  // A node no longer holds its inputs (the saved activations), as in PyTorch: a loss kept after
+  // backward() (a list of losses for logging) does not keep every step's graph alive.
+  (n as { inputs: readonly Tensor[] }).inputs = [];
+  for (const x of inputs) {
+    const r = readers.get(x);
+    if (r !== undefined) readers.set(x, r - 1);
+  }
+  for (const x of inputs) freeIfDead(x);
+  for (const o of n.outputs) freeIfDead(o);
+}
 let seq = 0;
 
 export function isGradEnabled(): boolean {
@@ -54,6 +93,7 @@ export function enableGrad<T>(fn: () => T): T {
 const isFloatTensor = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
 
 function attach(node: GradNode): void {
+  for (const x of node.inputs) readers.set(x, (readers.get(x) ?? 0) + 1);
   for (const o of node.outputs) {
     if (isFloatTensor(o)) {
       o.requiresGrad = true;

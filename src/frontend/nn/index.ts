@@ -7,3 +7,10 @@ export { SpecNet, checkNetSpec, moduleToSpec, LAYER_TYPES } from './spec.js';
 export type { NetSpec, LayerSpec } from './spec.js';
 export * from './rnn.js';
 export * from './attention.js';
+
+import * as layers from './layers.js';
+import * as rnn from './rnn.js';
+import * as attention from './attention.js';
+import { SpecNet } from './spec.js';
+import { markBuiltin } from './module.js';
+markBuiltin(...Object.values(layers), ...Object.values(rnn), ...Object.values(attention), SpecNet);

@@ -2,6 +2,25 @@
 // submodules are discovered from fields, so a model is an ordinary class with a forward().
 import { KilnError } from '../../ir/error.js';
 import { Tensor } from '../tensor.js';
+import { currentTrace } from '../trace.js';
+import { markInternal } from '../autograd/tape.js';
+import { isKept } from '../memory.js';
+
+/** Module classes of the library itself (exact classes, not user subclasses): see Module.call. */
+const BUILTIN = new WeakSet<object>();
+
+/** Registers library module classes whose forward makes no tensor it keeps unless keep()-ed. */
+export function markBuiltin(...classes: unknown[]): void {
+  for (const c of classes) if (typeof c === 'function' && c.prototype instanceof Module) BUILTIN.add(c);
+}
+
+/** Tensors anywhere in a forward's result (arrays and plain objects). */
+function resultTensors(x: unknown, out = new Set<Tensor>()): Set<Tensor> {
+  if (x instanceof Tensor) out.add(x);
+  else if (Array.isArray(x)) for (const v of x) resultTensors(v, out);
+  else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) resultTensors(v, out);
+  return out;
+}
 
 /** Marks a tensor as a trainable parameter (requires grad) — `this.weight = parameter(init)`. */
 export function parameter(t: Tensor): Tensor {
@@ -23,7 +42,32 @@ export abstract class Module {
 
   /** Calls forward; a module is used as `model.call(x)` (or `model.forward(x)`). */
   call(...args: any[]): any {
-    return this.forward(...args);
+    const outer = Tensor._collect;
+    if (!BUILTIN.has(this.constructor)) {
+      if (outer === null) return this.forward(...args);
+      // User code inside a library module (a custom layer in a Sequential) may keep what it makes.
+      Tensor._collect = null;
+      try {
+        return this.forward(...args);
+      } finally {
+        Tensor._collect = outer;
+      }
+    }
+    // A library module's intermediates (those it does not return) are reachable only through the
+    // tape: marked internal, backward() frees them as soon as the nodes reading them are released.
+    if (currentTrace()) return this.forward(...args);
+    const made: Tensor[] = [];
+    Tensor._collect = made;
+    let result: unknown;
+    try {
+      result = this.forward(...args);
+    } finally {
+      Tensor._collect = outer;
+    }
+    const returned = resultTensors(result);
+    for (const t of made) if (!returned.has(t) && !isKept(t)) markInternal(t);
+    if (outer) for (const t of made) outer.push(t);
+    return result;
   }
 
   /** Registers a non-trainable tensor that belongs to the state (running statistics). */

@@ -58,6 +58,22 @@ export class Optimizer<H = unknown> {
   /** One eager step over the parameters that have gradients; updates them in place. */
   step(): void {
     this.stepCount++;
+    // The rule's temporaries (moments' products, bias corrections, ...) are freed when the step ends,
+    // not left to finalizers: only the new slots (and the parameters, updated in place) live on.
+    const outer = Tensor._collect;
+    const made: Tensor[] = [];
+    Tensor._collect = made;
+    try {
+      this.stepParams();
+    } finally {
+      Tensor._collect = outer;
+    }
+    const live = new Set<Tensor>();
+    for (const slots of this.eagerSlots.values()) for (const t of Object.values(slots)) live.add(t);
+    for (const t of made) if (!live.has(t)) t.dispose();
+  }
+
+  private stepParams(): void {
     noGrad(() => {
       for (const p of this.params) {
         if (!p.grad) continue;
