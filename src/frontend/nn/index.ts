@@ -12,5 +12,5 @@ import * as layers from './layers.js';
 import * as rnn from './rnn.js';
 import * as attention from './attention.js';
 import { SpecNet } from './spec.js';
-import { markBuiltin } from './module.js';
+import { markBuiltin } from './builtin.js';
 markBuiltin(...Object.values(layers), ...Object.values(rnn), ...Object.values(attention), SpecNet);

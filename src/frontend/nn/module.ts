@@ -5,14 +5,8 @@ import { Tensor } from '../tensor.js';
 import { currentTrace } from '../trace.js';
 import { markInternal } from '../autograd/tape.js';
 import { isKept } from '../memory.js';
+import { isBuiltin } from './builtin.js';
 
-/** Module classes of the library itself (exact classes, not user subclasses): see Module.call. */
-const BUILTIN = new WeakSet<object>();
-
-/** Registers library module classes whose forward makes no tensor it keeps unless keep()-ed. */
-export function markBuiltin(...classes: unknown[]): void {
-  for (const c of classes) if (typeof c === 'function' && c.prototype instanceof Module) BUILTIN.add(c);
-}
 
 /** Tensors anywhere in a forward's result (arrays and plain objects). */
 function resultTensors(x: unknown, out = new Set<Tensor>()): Set<Tensor> {
@@ -43,7 +37,7 @@ export abstract class Module {
   /** Calls forward; a module is used as `model.call(x)` (or `model.forward(x)`). */
   call(...args: any[]): any {
     const outer = Tensor._collect;
-    if (!BUILTIN.has(this.constructor)) {
+    if (!isBuiltin(this.constructor)) {
       if (outer === null) return this.forward(...args);
       // User code inside a library module (a custom layer in a Sequential) may keep what it makes.
       Tensor._collect = null;
