@@ -95,7 +95,17 @@ async function loadTfjs(notes: string[], threads: number): Promise<{ tf: Tf | nu
     notes.push(`TensorFlow.js did not load: ${(e as Error).message}`);
     return { tf: null, backends };
   }
-  if (await tf.setBackend('cpu')) backends.add('cpu');
+  if (await tf.setBackend('cpu')) {
+    backends.add('cpu');
+    // The cpu backend's first write prints a banner recommending tfjs-node in the middle of the table.
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      tf.tensor([1]).dispose();
+    } finally {
+      console.warn = warn;
+    }
+  }
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     let undo = (): void => {};

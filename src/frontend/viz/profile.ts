@@ -58,6 +58,8 @@ function oneOpFunction(op: Op, name: string): IRFunction {
   return { name, body: { params, ops: [{ ...op, operands: params, results }], results } };
 }
 
+const isScalarConstant = (op: Op): boolean => op.prim === 'constant' && (op.attrs as { value?: readonly number[] }).value?.length === 1;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 interface Step {
@@ -191,7 +193,8 @@ function summarize(fn: IRFunction, steps: readonly Step[], times: readonly numbe
     index: i,
     ...(s.kernel !== undefined ? { kernel: s.kernel } : {}),
     label: s.op.prim === 'fusion' ? `fusion:${String((s.op.attrs as { kind?: unknown }).kind)}` : s.op.prim,
-    ops: s.op.prim === 'fusion' ? s.op.regions[0].ops.length : 1,
+    // As the graph counts them: scalar constants are folded into their readers' labels, not ops.
+    ops: s.op.prim === 'fusion' ? s.op.regions[0].ops.filter((o) => !isScalarConstant(o)).length : 1,
     outputs: s.op.results.map((r) => typeToString(r.type)).join(', '),
     ms: ms[i],
     share: total > 0 ? ms[i] / total : 0,
