@@ -8,7 +8,6 @@ import { labels, uniform } from '../data.js';
 import { jitInfo } from './common.js';
 
 const BATCH = 128;
-const gc = (globalThis as { gc?: () => void }).gc;
 
 function makeModel(k: Kiln) {
   const { nn } = k;
@@ -67,16 +66,13 @@ function cnnImpl(env: Env, jitted: boolean, device = env.kilnDevice): Impl {
         } finally {
           k.setDefaultDevice(before);
         }
-        // An eager step leaves ~0.5 GB of intermediates to the FinalizationRegistry, and V8 does not see
-        // wasm memory pressure: sustained steps exhaust the 4 GB heap unless a collection runs (and
-        // k.tidy cannot wrap trainStep: it disposes BatchNorm's running statistics). `npm run bench`
-        // runs node with --expose-gc; the collection is part of the eager step's time.
-        if (!jitted) gc?.();
+        // No gc() needed: trainStep frees its eager step's intermediates itself (a tidy scope), so the
+        // synchronous loop benny runs keeps the wasm heap flat (it once grew ~0.5 GB a step to OOM).
       },
       // Adam's first step moves every weight by about ±lr whatever the gradient's size, so weights of
       // near-zero gradient may legitimately differ in sign: the check compares the first step's loss.
       result: () => [loss],
-      info: () => (jitted ? jitInfo((trainer as unknown as { compiled: { stats(): Parameters<typeof jitInfo>[0] } }).compiled.stats()) : gc ? 'global.gc() after each step (see the comment in bench/workloads/cnn.ts)' : 'no --expose-gc: sustained eager steps may exhaust the wasm heap'),
+      info: () => (jitted ? jitInfo((trainer as unknown as { compiled: { stats(): Parameters<typeof jitInfo>[0] } }).compiled.stats()) : 'Trainer.trainStep, eager'),
       dispose() {
         x.dispose();
         y.dispose();
