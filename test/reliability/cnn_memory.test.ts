@@ -118,14 +118,13 @@ describe('the eager CNN training step does not leak', () => {
       const { x, y } = batch('wasm');
       const samples: number[] = [];
       const losses: Tensor[] = []; // kept for logging: must not keep each step's graph alive
-      for (let i = 1; i <= 240; i++) {
+      for (let i = 1; i <= 135; i++) {
         opt.zeroGrad();
         const loss = K.crossEntropy(model.call(x) as Tensor, y);
         loss.backward();
         opt.step();
         losses.push(loss);
-        if (i % 20 === 0) {
-          await forceGC();
+        if (i % 15 === 0) {
           await forceGC();
           samples.push(live('wasm').bytes - losses.length * 4);
         }
