@@ -130,35 +130,51 @@ export function panelRow(E: KernelEmitter, plan: PanelPlan, lanes: number, wrapA
     shared = shared === null ? t : m.i32.and(shared, t);
   });
   const sharedOk = shared === null ? null : f.let(shared, I32);
-  const ok = f.local(binaryen.v128);
-  const v = f.local(binaryen.v128);
-  for (let h = 0; h < lanes / 4; h++) {
-    const J = [0, 1, 2, 3].map((j) => 4 * h + j);
-    const past = plan.wrap ? f.let(m.i32x4.ge_s(vconst(J), m.i32x4.splat(wrap())), binaryen.v128) : null;
-    let mask: E = sharedOk ? m.i32x4.splat(m.i32.sub(m.i32.const(0), sharedOk())) : vconst([-1, -1, -1, -1]);
-    plan.conds.forEach((c, i) => {
-      if (c.step !== 1) return;
-      let lane = m.i32x4.add(m.i32x4.splat(ds[i]()), vconst(J.map((j) => j * plan.condSteps[i])));
-      if (past && plan.condDeltas[i] !== 0) lane = m.i32x4.add(lane, m.v128.and(past(), m.i32x4.splat(m.i32.const(plan.condDeltas[i]))));
-      mask = m.v128.and(mask, m.i32x4.le_u(lane, m.i32x4.splat(m.i32.const(c.hi - c.lo))));
-    });
-    f.push(m.local.set(ok, mask));
-    // Contiguous: the 4 lanes all before or all past the wrap.
-    const first = m.i32.add(base(), m.i32.const(4 * h));
-    const start = plan.wrap && plan.loadDelta !== 0 ? m.i32.add(first, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.const(plan.loadDelta), m.i32.const(0))) : first;
-    const together = plan.wrap ? m.i32.or(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.ge_s(wrap(), m.i32.const(4 * h + 4))) : m.i32.const(1);
-    const whole = m.v128.load(0, 4, E.address(buf, start, 'float32'));
-    // Lane by lane: lanes outside the image read the buffer's first element, then are masked to 0.
-    const parts: E[] = [m.local.set(v, m.v128.const(new Array(16).fill(0)))];
-    for (let j = 0; j < 4; j++) {
-      let ix: E = m.i32.add(base(), m.i32.const(4 * h + j));
-      if (plan.wrap && plan.loadDelta !== 0) ix = m.i32.add(ix, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h + j)), m.i32.const(plan.loadDelta), m.i32.const(0)));
-      const addr = m.select(m.i32x4.extract_lane(m.local.get(ok, binaryen.v128), j), E.address(buf, ix, 'float32'), m.local.get(buf, I32));
-      parts.push(m.local.set(v, m.f32x4.replace_lane(m.local.get(v, binaryen.v128), j, m.f32.load(0, 4, addr))));
+  // The common case first, in scalar: no wrap and every lane inside (both ends of each range).
+  let inside: E = plan.wrap ? m.i32.ge_s(wrap(), m.i32.const(lanes)) : m.i32.const(1);
+  if (sharedOk) inside = m.i32.and(inside, sharedOk());
+  plan.conds.forEach((c, i) => {
+    if (c.step !== 1) return;
+    const range = m.i32.const(c.hi - c.lo);
+    const last = m.i32.add(ds[i](), m.i32.const(plan.condSteps[i] * (lanes - 1)));
+    inside = m.i32.and(inside, m.i32.and(m.i32.le_u(ds[i](), range), m.i32.le_u(last, range)));
+  });
+  const interior: E[] = [];
+  for (let h = 0; h < lanes / 4; h++) interior.push(m.v128.store(16 * h, 4, dst(), m.v128.load(16 * h, 4, E.address(buf, base(), 'float32'))));
+  const border = f.block(() => laneHalves());
+  f.push(m.if(inside, m.block(null, interior), border));
+
+  function laneHalves(): void {
+    const ok = f.local(binaryen.v128);
+    const v = f.local(binaryen.v128);
+    for (let h = 0; h < lanes / 4; h++) {
+      const J = [0, 1, 2, 3].map((j) => 4 * h + j);
+      const past = plan.wrap ? f.let(m.i32x4.ge_s(vconst(J), m.i32x4.splat(wrap())), binaryen.v128) : null;
+      let mask: E = sharedOk ? m.i32x4.splat(m.i32.sub(m.i32.const(0), sharedOk())) : vconst([-1, -1, -1, -1]);
+      plan.conds.forEach((c, i) => {
+        if (c.step !== 1) return;
+        let lane = m.i32x4.add(m.i32x4.splat(ds[i]()), vconst(J.map((j) => j * plan.condSteps[i])));
+        if (past && plan.condDeltas[i] !== 0) lane = m.i32x4.add(lane, m.v128.and(past(), m.i32x4.splat(m.i32.const(plan.condDeltas[i]))));
+        mask = m.v128.and(mask, m.i32x4.le_u(lane, m.i32x4.splat(m.i32.const(c.hi - c.lo))));
+      });
+      f.push(m.local.set(ok, mask));
+      // Contiguous: the 4 lanes all before or all past the wrap.
+      const first = m.i32.add(base(), m.i32.const(4 * h));
+      const start = plan.wrap && plan.loadDelta !== 0 ? m.i32.add(first, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.const(plan.loadDelta), m.i32.const(0))) : first;
+      const together = plan.wrap ? m.i32.or(m.i32.le_s(wrap(), m.i32.const(4 * h)), m.i32.ge_s(wrap(), m.i32.const(4 * h + 4))) : m.i32.const(1);
+      const whole = m.v128.load(0, 4, E.address(buf, start, 'float32'));
+      // Lane by lane: lanes outside the image read the buffer's first element, then are masked to 0.
+      const parts: E[] = [m.local.set(v, m.v128.const(new Array(16).fill(0)))];
+      for (let j = 0; j < 4; j++) {
+        let ix: E = m.i32.add(base(), m.i32.const(4 * h + j));
+        if (plan.wrap && plan.loadDelta !== 0) ix = m.i32.add(ix, m.select(m.i32.le_s(wrap(), m.i32.const(4 * h + j)), m.i32.const(plan.loadDelta), m.i32.const(0)));
+        const addr = m.select(m.i32x4.extract_lane(m.local.get(ok, binaryen.v128), j), E.address(buf, ix, 'float32'), m.local.get(buf, I32));
+        parts.push(m.local.set(v, m.f32x4.replace_lane(m.local.get(v, binaryen.v128), j, m.f32.load(0, 4, addr))));
+      }
+      parts.push(m.local.set(v, m.v128.and(m.local.get(v, binaryen.v128), m.local.get(ok, binaryen.v128))));
+      const fast = m.i32.and(together, m.i8x16.all_true(m.local.get(ok, binaryen.v128)));
+      f.push(m.if(fast, m.local.set(v, whole), m.block(null, parts)));
+      f.push(m.v128.store(16 * h, 4, dst(), m.local.get(v, binaryen.v128)));
     }
-    parts.push(m.local.set(v, m.v128.and(m.local.get(v, binaryen.v128), m.local.get(ok, binaryen.v128))));
-    const fast = m.i32.and(together, m.i8x16.all_true(m.local.get(ok, binaryen.v128)));
-    f.push(m.if(fast, m.local.set(v, whole), m.block(null, parts)));
-    f.push(m.v128.store(16 * h, 4, dst(), m.local.get(v, binaryen.v128)));
   }
 }
