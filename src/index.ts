@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // Kiln's public API: everything a user imports from 'kiln' is re-exported here.
 import './codegen/cpu_ref.js';
 import './codegen/wasm/device.js';

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // kiln/runtime: loads and runs exported artifacts with the reference interpreter, or compiled code the
 // file carries (wasm where it loads; WGSL on WebGPU when asked with {backend: 'webgpu'}). It imports
 // src/ir, src/format and the backends' run-only halves (wasm heap + plan runner, webgpu buffer pool +
