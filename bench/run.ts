@@ -27,8 +27,9 @@ const { values: args } = parseArgs({
 
 const quick = args.quick!;
 const outDir = args.out ?? new URL(quick ? '../out/bench-quick/' : '.', import.meta.url).pathname;
-// --quick: a checked call over 0.125 s gets one warm call unless it took over a second (then it is the
-// time): the first call of a row on a fresh device starts worker threads and can take 100x a warm one.
+// A checked call over maxTime / 2 gets a warm call (the first call of a row on a fresh device starts
+// worker threads and can take 100x a warm one); if that one is fast, benny times the cell after all.
+// --quick keeps a checked call over a second as the time.
 const timing: TimingOptions = quick ? { maxTime: 0.25, minSamples: 2, firstCalls: 1, slowCalls: 1, slowCallLimit: 1 } : { maxTime: 2.5, minSamples: 5, firstCalls: 3, slowCalls: 2 };
 const threads = Number(args.threads ?? cpus().length);
 

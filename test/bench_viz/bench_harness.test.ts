@@ -67,7 +67,7 @@ describe('measureCell', () => {
     expect(none.skipped).toBe('not implemented');
   });
 
-  it('a slow first call gets a warm one (quick mode), unless it was slower than slowCallLimit', async () => {
+  it('a slow first call gets a warm one, which decides between benny and plain calls; slowCallLimit skips it', async () => {
     const quick = { maxTime: 0.05, minSamples: 2, firstCalls: 1, slowCalls: 1, slowCallLimit: 0.2 };
     const busy = (ms: number) => {
       const end = performance.now() + ms;
@@ -78,6 +78,11 @@ describe('measureCell', () => {
     const warmed = await measureCell(row(() => ({ run: () => busy(calls++ === 0 ? 60 : 30), result: () => [1, 2] })), 'kiln-jit', env, [1, 2], quick);
     expect(calls).toBe(2);
     expect(warmed.value).not.toBeNull();
+    // Slow only the first time: the warm call is fast, so benny times the cell as a steady one.
+    calls = 0;
+    const steady = await measureCell(row(() => ({ run: () => busy(calls++ === 0 ? 60 : 0), result: () => [1, 2] })), 'kiln-jit', env, [1, 2], quick);
+    expect(calls).toBeGreaterThan(3);
+    expect(steady.samples).toBeGreaterThanOrEqual(2);
     calls = 0;
     const slow = await measureCell(row(() => ({ run: () => busy(calls++ === 0 ? 250 : 30), result: () => [1, 2] })), 'kiln-jit', env, [1, 2], quick);
     expect(calls).toBe(1); // over the limit: the checked call is the time
