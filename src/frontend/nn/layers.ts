@@ -7,6 +7,7 @@ import { keep } from '../memory.js';
 import { add, mul, sub, relu, tanh, sigmoid, astype } from '../ops/elementwise.js';
 import { reshapeTo, meanAxes } from '../ops/nn_internal.js';
 import { linear, dropout, gelu, silu, leakyRelu, softmax, layerNorm, batchNorm, groupNorm } from '../ops/nn_functional.js';
+import { gatherRowsChecked } from '../ops/index_errors.js';
 import { conv2d, convTranspose2d, maxPool2d, avgPool2d, adaptiveAvgPool2d } from '../ops/conv.js';
 import type { PoolOptions, AvgPoolOptions, ConvPadding } from '../ops/conv.js';
 import { Module, parameter } from './module.js';
@@ -206,7 +207,7 @@ export class Embedding extends Module {
   }
   forward(indices: Tensor): Tensor {
     if (indices.dtype !== 'int32') throw new KilnError(`Embedding: indices must be int32, got ${indices.describe()}`);
-    return bind1('gather', [this.weight, indices], { axis: 0 });
+    return gatherRowsChecked('Embedding', this.weight, indices);
   }
 }
 

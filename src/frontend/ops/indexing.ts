@@ -9,6 +9,7 @@ import { astype, eq, add, mul, lt, where, broadcastTo, maximum, minimum } from '
 import { intListArg, oneOfArg, show } from '../args.js';
 import { broadcastShapes, stridesOf } from '../../ir/shape.js';
 import { reshape, flip } from './shape.js';
+import { renamed } from './index_errors.js';
 
 /** Python-style slice bounds for one dimension of size n; returns start, stop (exclusive), step. */
 function resolveRange(op: string, n: number, start: number | undefined, stop: number | undefined, step: number): [number, number, number] {
@@ -110,19 +111,11 @@ function normalizeIndices(op: string, idx: Tensor, n: number): Tensor {
     if (idx.dtype === 'bool') throw new KilnError(`${op}: indices must be integers, got ${idx.describe()} (boolean masks are not supported; use where)`);
     idx = astype(idx, 'int32');
   }
-  // Negative indices count from the end, as in NumPy; the primitive checks the range.
-  return where(lt(idx, 0), add(idx, n), idx);
+  // Negative indices count from the end, as in NumPy; the primitive checks the range. One below -n
+  // stays as given, so the error names the index the caller wrote (-5, not -2).
+  return where(lt(idx, 0), where(lt(idx, -n), idx, add(idx, n)), idx);
 }
 
-/** Runs a gather/scatter primitive, rethrowing its errors (bad index, shapes) under the user's op name. */
-function renamed(op: string, what: string, fn: () => Tensor): Tensor {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof KilnError)) throw e;
-    throw new KilnError(`${op}: ${what}: ${e.message}`);
-  }
-}
 
 export interface TakeOptions {
   axis?: number;
@@ -146,7 +139,7 @@ export function take(x: TensorLike, indices: TensorLike, opts: TakeOptions = {})
   if (opts.axis === undefined) t = reshape(t, [t.size]);
   const axis = axisOf('take', opts.axis ?? 0, t);
   const idx = clampIndices('take', normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]), t.shape[axis], opts.mode);
-  return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }));
+  return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }), [idx, t.shape[axis], 'gather', axis]);
 }
 
 /**
@@ -190,7 +183,7 @@ function checkRange(op: string, idx: Tensor, n: number, t: Tensor, axis: number)
   }
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v < 0 || v >= n) throw new KilnError(`${op}: index ${v < 0 ? v - n : v} is out of range for axis ${axis} of size ${n} (${t.describe()})`);
+    if (v < 0 || v >= n) throw new KilnError(`${op}: index ${v} is out of range for axis ${axis} of size ${n} (${t.describe()})`);
   }
 }
 
@@ -200,7 +193,7 @@ export function scatterAdd(x: TensorLike, indices: TensorLike, updates: TensorLi
   const axis = axisOf('scatterAdd', opts.axis ?? 0, t);
   const idx = normalizeIndices('scatterAdd', asTensor('scatterAdd', indices, 'int32'), t.shape[axis]);
   const upd = astype(asTensor('scatterAdd', updates, t.dtype), t.dtype);
-  return renamed('scatterAdd', `${t.describe()} along axis ${axis}`, () => bind1('scatter_add', [t, idx, upd], { axis }));
+  return renamed('scatterAdd', `${t.describe()} along axis ${axis}`, () => bind1('scatter_add', [t, idx, upd], { axis }), [idx, t.shape[axis], 'scatter_add', axis]);
 }
 
 /** One-hot encoding: [...indices.shape, numClasses], float32 unless a dtype is given. */
