@@ -59,6 +59,10 @@ describe.each(['cpu-ref', 'wasm'])('on %s', (device) => {
   });
 });
 
+// Not yet: inside jit, a float→int32 cast of NaN or an out-of-range value saturates (NaN → 0) without an
+// error, because kernels have no error channel for it (gathers trap; SIMD truncation and WGSL cannot).
+it.todo('float→int32 casts of NaN/±inf inside jit are an error by default');
+
 describe('mixed devices', () => {
   const c = () => K.tensor([1, 2, 3]);
   const w = () => K.tensor([1, 2, 3], { device: 'wasm' });
