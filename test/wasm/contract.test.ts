@@ -1,7 +1,7 @@
 // The float32 contraction kernels' code paths against the reference interpreter: conv's vector
 // im2col packing (interior rows, border rows, panels that wrap an image row, strides, dilations,
 // groups, a fused prologue), with each `tuning` switch of the contraction both on and off.
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Builder } from '../../src/ir/builder.js';
 import { runPipeline } from '../../src/passes/pipeline.js';
 import { tuning } from '../../src/codegen/wasm/lanes.js';
@@ -11,6 +11,9 @@ import type { AnyAttrs } from '../../src/ir/ops.js';
 import { checkFunction, expectClose, randomArray } from './helpers.js';
 import { randomInputs } from '../passes/helpers.js';
 import { threadsAvailable } from '../../src/codegen/wasm/threads.js';
+import { relaxedSimd } from '../../src/codegen/wasm/features.js';
+import { compileKernels } from '../../src/codegen/wasm/compile.js';
+import { buildKernel, primitiveBlock } from '../../src/codegen/kernel_build.js';
 
 const f32 = (...shape: number[]) => ({ dtype: 'float32' as const, shape });
 const tol = { rtol: 1e-5, atol: 1e-5 };
@@ -112,4 +115,25 @@ describe('column groups: the parallel range read as tiles of rows × column grou
       });
     }
   }
+});
+
+describe('fused multiply-add (relaxed SIMD, where the engine has it)', () => {
+  const dot = (contract: [number[], number[]]): AnyAttrs => ({ contract, batch: [[], []] });
+  it('the probe answers, and a module compiled without it uses none (artifacts stay portable)', () => {
+    expect(typeof relaxedSimd).toBe('boolean');
+    const k = buildKernel('mm', primitiveBlock('dot_general', [f32(9, 20), f32(20, 17)], dot([[1], [0]])));
+    const plain = compileKernels([k], { optimize: 0 });
+    // f32x4.relaxed_madd is 0xfd 0x85 0x02.
+    const has = (b: Uint8Array) => b.some((x, i) => x === 0xfd && b[i + 1] === 0x85 && b[i + 2] === 0x02);
+    expect(has(plain.bytes)).toBe(false);
+    expect(has(compileKernels([k], { optimize: 0, relaxed: true }).bytes)).toBe(true);
+  });
+
+  it.runIf(relaxedSimd)('matmul and conv agree with the interpreter (run with --experimental-wasm-relaxed-simd on Node 20)', () => {
+    for (const fma of [true, false]) {
+      checkWith({ fma }, 'dot_general', [37, 90], [90, 61], dot([[1], [0]]), 400);
+      checkWith({ fma }, 'dot_general', [13, 17], [21, 17], dot([[1], [1]]), 402);
+      checkWith({ fma }, 'conv', [2, 3, 16, 24], [5, 3, 3, 3], conv2(), 404);
+    }
+  });
 });

@@ -7,6 +7,7 @@ import { printKernel } from '../kernel.js';
 import binaryen from './binaryen.js';
 import { KernelEmitter } from './emit.js';
 import { Helpers } from './math_helpers.js';
+import { withFusedMultiplyAdd } from './emit_contract.js';
 
 export interface CompiledModule {
   readonly bytes: Uint8Array;
@@ -20,6 +21,8 @@ export interface CompileModuleOptions {
   readonly optimize: number;
   /** Import the memory as shared (threads). */
   readonly shared?: boolean;
+  /** Use relaxed SIMD (fused multiply-add in contractions): only where the running engine has it. */
+  readonly relaxed?: boolean;
 }
 
 const FEATURES = () => binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.NontrappingFPToInt
@@ -30,14 +33,15 @@ export function compileKernels(kernels: readonly Kernel[], opts: CompileModuleOp
   const t0 = performance.now();
   const m = new binaryen.Module();
   try {
-    m.setFeatures(FEATURES() | (opts.shared ? binaryen.Features.Atomics : 0));
+    const relaxed = opts.relaxed === true;
+    m.setFeatures(FEATURES() | (opts.shared ? binaryen.Features.Atomics : 0) | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
     m.setMemory(1, 65536, null, [], opts.shared === true, false, 'mem');
     m.addMemoryImport('mem', 'env', 'memory', opts.shared === true);
     const scratch: number[] = [];
     const helpers = new Helpers(m);
     kernels.forEach((k, i) => {
       try {
-        new KernelEmitter(m, k, helpers).emit(`k${i}`);
+        withFusedMultiplyAdd(relaxed, () => new KernelEmitter(m, k, helpers).emit(`k${i}`));
       } catch (e) {
         if (e instanceof KilnError) throw e;
         throw new KilnError(`internal: wasm: emitting kernel ${k.name} failed: ${(e as Error).message}\n${printKernel(k)}`);

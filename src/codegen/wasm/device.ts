@@ -26,6 +26,7 @@ import { PlanRunner, instantiate, kernelError, scratchArea } from './program.js'
 import type { KernelFn, KernelInfo, Runtime } from './program.js';
 import { family } from './emit_ops.js';
 import { ThreadPool, defaultThreads, threadsAvailable } from './threads.js';
+import { relaxedSimd } from './features.js';
 import { estimateWork } from '../kernel.js';
 
 export interface WasmDeviceOptions {
@@ -150,7 +151,7 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     const out = inferTypes(prim, types, attrs as never);
     for (const t of [...types, ...out]) checkDType(prim, t.dtype);
     const kernel = buildKernel(prim, primitiveBlock(prim, types, attrs));
-    const mod = compileKernels([kernel], { optimize: opts.eagerOptimize ?? 0, shared: threadsAvailable });
+    const mod = compileKernels([kernel], { optimize: opts.eagerOptimize ?? 0, shared: threadsAvailable, relaxed: relaxedSimd });
     const { fns, module } = load(mod.bytes, 1);
     counters.eagerKernels++;
     counters.eagerCompileMs += mod.compileMs;
@@ -189,7 +190,7 @@ export function createWasmDevice(opts: WasmDeviceOptions = {}): WasmDevice {
     if (usesFloat64(fn.body)) return interpreted(fn);
     const t0 = performance.now();
     const plan = planFunction(fn);
-    const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 0, shared: threadsAvailable });
+    const mod = compileKernels(plan.kernels, { optimize: opts.optimize ?? 0, shared: threadsAvailable, relaxed: relaxedSimd });
     const { fns, module } = load(mod.bytes, plan.kernels.length);
     const consts = plan.consts.map((c) => uploadValues(c.dtype, c.shape, c.data));
     const kernels: KernelInfo[] = plan.kernels.map((k, i) => ({

@@ -9,7 +9,7 @@ import type { ContractStmt, Expr, Index } from '../kernel.js';
 import { exprChildren } from '../kernel.js';
 import { ixCoeff } from '../kernel_index.js';
 import binaryen from './binaryen.js';
-import type { E } from './binaryen.js';
+import type { E, Module } from './binaryen.js';
 import type { KernelEmitter } from './emit.js';
 import { tuning } from './lanes.js';
 import { panelPlan, panelRow, panelWrapAt } from './emit_pack.js';
@@ -18,6 +18,26 @@ const I32 = binaryen.i32;
 const V128 = binaryen.v128;
 const NR = 8;
 
+
+/** Whether the module being emitted may use relaxed SIMD's fused multiply-add (compile.ts sets it). */
+let fusedMultiplyAdd = false;
+
+export function withFusedMultiplyAdd<T>(on: boolean, f: () => T): T {
+  const prev = fusedMultiplyAdd;
+  fusedMultiplyAdd = on && tuning.fma;
+  try {
+    return f();
+  } finally {
+    fusedMultiplyAdd = prev;
+  }
+}
+
+/** acc + a*b: f32x4.relaxed_madd when allowed (one instruction), else a multiply and an add. */
+function madd(m: Module, a: E, b: E, acc: E): E {
+  if (!fusedMultiplyAdd) return m.f32x4.add(acc, m.f32x4.mul(a, b));
+  const raw = binaryen as unknown as { _BinaryenSIMDTernary(mod: number, op: number, a: E, b: E, c: E): E; RelaxedMaddVecF32x4: number };
+  return raw._BinaryenSIMDTernary((m as unknown as { ptr: number }).ptr, raw.RelaxedMaddVecF32x4, a, b, acc);
+}
 
 /** Whether `e` is a plain load whose index moves by one element per step of variable `v`. */
 function contiguousLoad(e: Expr, v: string): e is Extract<Expr, { op: 'load' }> {
@@ -194,7 +214,7 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
       const loop = f.label('chunkl');
       f.push(m.local.set(rc, get(mLocal)));
       const body = E.scoped(() => f.block(() => {
-        const whole = m.i32.and(m.i32.sub(get(mEnd), get(rc)), m.i32.const(-mr));
+        const whole = m.i32.mul(m.i32.div_u(m.i32.sub(get(mEnd), get(rc)), m.i32.const(mr)), m.i32.const(mr));
         f.push(m.local.set(rcEnd, m.i32.add(get(rc), whole)));
         f.push(m.if(m.i32.gt_s(whole, m.i32.const(mc)), m.local.set(rcEnd, m.i32.add(get(rc), m.i32.const(mc)))));
         microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, pLo, pHi, tileOffset, direct, (tileBody) => {
@@ -437,8 +457,8 @@ function microPanels(
       out.push(m.local.set(b1, m.v128.load(u * NR * 4 + 16, 4, get(bp))));
       for (let i = 0; i < mr; i++) {
         out.push(m.local.set(av, m.v128.load32_splat(i * aRowBytes + u * 4, 4, get(a))));
-        out.push(m.local.set(acc[i][0], m.f32x4.add(m.local.get(acc[i][0], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b0, V128)))));
-        out.push(m.local.set(acc[i][1], m.f32x4.add(m.local.get(acc[i][1], V128), m.f32x4.mul(m.local.get(av, V128), m.local.get(b1, V128)))));
+        out.push(m.local.set(acc[i][0], madd(m, m.local.get(av, V128), m.local.get(b0, V128), m.local.get(acc[i][0], V128))));
+        out.push(m.local.set(acc[i][1], madd(m, m.local.get(av, V128), m.local.get(b1, V128), m.local.get(acc[i][1], V128))));
       }
       return out;
     };

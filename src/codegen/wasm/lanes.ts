@@ -20,6 +20,8 @@ export const tuning = {
   chunkBytes: 256 * 1024,
   /** Column groups a contraction's parallel range is split into when rhs is packed (emit_contract.ts). */
   colGroups: 2,
+  /** Fused multiply-add (relaxed SIMD) in the contraction's inner loop where the engine has it. */
+  fma: true,
 };
 
 /** A reusable value: each call makes a fresh read of the local holding it. */
