@@ -3,6 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { onnxModel } from '../../bench/peers/onnx_model.js';
+import { ortImpl } from '../../bench/workloads/common.js';
+import { measureCell } from '../../bench/harness.js';
+import type { Row } from '../../bench/harness.js';
+import type { Env } from '../../bench/systems.js';
 
 let installed = true;
 try {
@@ -54,4 +58,21 @@ describe.skipIf(!installed)(`onnx models built in code run in onnxruntime-node${
     expect(Array.from(y)).toEqual([4, 6, 4, 6, 9, 6, 4, 6, 4]);
     await session.release();
   });
+
+  it("the bench's onnx-native cell: a session per cell, checked against the reference, then timed", async () => {
+    const ort = (await import('onnxruntime-node')).default;
+    const env = { ort, threads: 1 } as unknown as Env;
+    const a = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) + 0.1);
+    const b = Float32Array.from({ length: 12 }, (_, i) => Math.cos(i) - 0.2);
+    const ref: number[] = [];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) ref.push([0, 1, 2, 3].reduce((s, p) => s + a[i * 4 + p] * b[p * 3 + j], 0));
+    const graph = { name: 'mm', inputs: [{ name: 'x0', shape: [3, 4] }, { name: 'x1', shape: [4, 3] }], outputs: [{ name: 'y', shape: [3, 3] }], nodes: [{ op: 'MatMul', inputs: ['x0', 'x1'], outputs: ['y'] }] };
+    const inputs = [{ data: a, shape: [3, 4] }, { data: b, shape: [4, 3] }];
+    const row: Row = { id: 'mm', title: 'mm', unit: 'µs', quick: true, tolerance: 1e-5, reference: () => ref, impls: { 'onnx-native': (e) => ortImpl(e, graph, inputs) } };
+    const cell = await measureCell(row, 'onnx-native', env, ref, { maxTime: 0.05, minSamples: 2, firstCalls: 1, slowCalls: 1 });
+    expect(cell.skipped).toBeUndefined();
+    expect(cell.agreement?.ok).toBe(true);
+    expect(cell.value).not.toBeNull();
+  });
 });
+
