@@ -123,6 +123,24 @@ describe('multi-pass row kernels', () => {
   });
 });
 
+describe('reductions over a non-last axis (4 and 32 columns per step, leftovers one by one)', () => {
+  it('softmax over axis 0, sums, products and integer minima agree with the interpreter', () => {
+    const fn = parseFunction(`func @cols(%x: f32[33,70], %i: i32[9,45]) -> (f32[33,70], f32[70], i32[45], f32[70]) {
+  %m = reduce_max %x {axes=[0]} : f32[70]
+  %bm = broadcast %m {dims=[1], shape=[33,70]} : f32[33,70]
+  %d = sub %x, %bm : f32[33,70]
+  %e = exp %d : f32[33,70]
+  %s = reduce_sum %e {axes=[0]} : f32[70]
+  %bs = broadcast %s {dims=[1], shape=[33,70]} : f32[33,70]
+  %y = div %e, %bs : f32[33,70]
+  %p = reduce_prod %x {axes=[0]} : f32[70]
+  %n = reduce_min %i {axes=[0]} : i32[45]
+  return %y, %s, %n, %p
+}`);
+    checkFunction(runPipeline(fn), randomInputs(fn, 13), tol);
+  });
+});
+
 describe('kernel descriptions', () => {
   it('softmax becomes one three-pass row kernel; movement ops are index arithmetic', () => {
     const fn = runPipeline(softmax(8, 16));

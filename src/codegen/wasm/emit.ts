@@ -40,6 +40,8 @@ export class KernelEmitter {
   private readonly scopes: Map<Expr, { 1?: number; 4?: number }>[] = [new Map()];
   /** Cache of index parts (by text) hoisted before a loop. */
   private readonly ixScopes: Map<string, number>[] = [new Map()];
+  /** Inner loops run one value at a time (the leftovers of an outer-vectorized loop). */
+  private sequentialInner = false;
   /** The variable of the innermost loop being emitted (index parts without it are hoisted). */
   inner: string | null = null;
   readonly scratch: number;
@@ -355,14 +357,127 @@ export class KernelEmitter {
     const lo = parallel ? m.local.get(this.start, I32) : m.i32.const(0);
     const hi = parallel ? m.local.get(this.end, I32) : m.i32.const(s.extent);
     const innermost = s.body.every((b) => b.op !== 'loop' && b.op !== 'contract');
-    const vectorize = innermost && (parallel || s.extent >= 4) && this.vectorizable(s);
-    this.hoist(s, vectorize);
+    const vectorize = innermost && !this.sequentialInner && (parallel || s.extent >= 4) && this.vectorizable(s);
+    const outer = !innermost && (parallel || s.extent >= 4) && this.inner === null && this.outerVectorizable(s);
+    this.hoist(s, vectorize || outer);
     f.push(m.local.set(v, lo));
     const prevInner = this.inner;
-    this.inner = innermost ? s.var : null;
+    this.inner = innermost || outer ? s.var : null;
     if (vectorize) this.vectorLoop(s, v, hi);
-    else this.scalarLoop(s.body, v, hi);
+    else if (outer) {
+      const end = f.let(hi, I32);
+      // 8 vectors (32 values, two cache lines) per step of the strided loops, then single vectors.
+      if (parallel || s.extent >= 32) this.outerVectorLoop(s, v, end, 8);
+      this.outerVectorLoop(s, v, end, 1);
+      this.inner = prevInner;
+      // The leftover values fold their inner loops in the same order as a vector lane does, so a
+      // result does not depend on where a thread's range starts (1 and 2 threads agree bitwise).
+      this.sequentialInner = true;
+      this.scalarLoop(s.body, v, end());
+      this.sequentialInner = false;
+    } else this.scalarLoop(s.body, v, hi);
     this.inner = prevInner;
+  }
+
+  /**
+   * Whether a loop around reduction loops should run 4 of its own iterations per lane group instead
+   * (outer-loop vectorization): a reduction over a non-last axis (sum over rows of a [rows, cols]
+   * tensor) reads with a large stride along the reduced variable but contiguously along this one.
+   */
+  private outerVectorizable(s: LoopStmt): boolean {
+    const flat: Stmt[] = [];
+    const innerLoads: { ix: Index; v: string }[] = [];
+    for (const b of s.body) {
+      if (b.op === 'init' || b.op === 'store') {
+        if (b.op === 'store') flat.push(b);
+        continue;
+      }
+      if (b.op !== 'loop' || b.parallel || !b.body.every((x) => x.op === 'update' || x.op === 'store')) return false;
+      flat.push(...b.body);
+      const seen = new Set<Expr>();
+      const walk = (e: Expr): void => {
+        if (seen.has(e)) return;
+        seen.add(e);
+        if (e.op === 'load') innerLoads.push({ ix: e.index, v: b.var });
+        if (e.op !== 'guard') exprChildren(e).forEach(walk);
+      };
+      for (const x of b.body) if (x.op === 'update' || x.op === 'store') walk(x.value);
+    }
+    if (!innerLoads.length) return false;
+    // Worth it when the inner loops read with a stride and this loop's lanes are contiguous.
+    const strided = innerLoads.some(({ ix, v }) => { const c = ixCoeff(ix, v); return c !== 0 && c !== 1; });
+    const contiguous = innerLoads.every(({ ix }) => { const c = ixCoeff(ix, s.var); return c === 0 || c === 1; });
+    return strided && contiguous && this.canVectorize(flat, s.var);
+  }
+
+  /**
+   * Runs the body of `s` for 4 * copies consecutive values of its variable at once: each accumulator
+   * is a vector per copy (one lane per value), the inner loops run scalar over their own variables
+   * with vector statements for every copy, and the stores after them write the results. Several
+   * copies make each step of a strided inner loop use more of the cache line (and page) it touches.
+   * The caller finishes with scalars.
+   */
+  private outerVectorLoop(s: LoopStmt, v: number, hi: () => E, copies: number): void {
+    const { m, f, V } = this;
+    const brk = f.label('odone');
+    const top = f.label('oloop');
+    const body = this.scoped(() => f.block(() => {
+      const vars = [v, ...Array.from({ length: copies - 1 }, () => f.local(I32))];
+      vars.forEach((l, u) => u > 0 && f.push(m.local.set(l, m.i32.add(m.local.get(v, I32), m.i32.const(4 * u)))));
+      const vecAccs = vars.map(() => new Map<string, number>());
+      // Statements for one copy: its variable and vector accumulators bound, its own cache scope.
+      const asCopy = (u: number, fn: () => void) => this.scoped(() => {
+        this.vars.set(s.var, vars[u]);
+        for (const [name, l] of vecAccs[u]) this.bound.set(name, { 4: () => m.local.get(l, binaryen.v128) });
+        try {
+          fn();
+        } finally {
+          this.vars.set(s.var, v);
+        }
+      });
+      const stores: Stmt[] = [];
+      const flush = () => {
+        if (!stores.length) return;
+        const run = stores.splice(0);
+        vars.forEach((_, u) => asCopy(u, () => this.body(run, V, vecAccs[u])));
+      };
+      for (const b of s.body) {
+        if (b.op === 'store') {
+          stores.push(b);
+          continue;
+        }
+        flush();
+        if (b.op === 'init') {
+          const a = this.accs.get(b.acc)!;
+          const id = combineIdentity(a.decl.combine, a.decl.dtype);
+          for (const set of vecAccs) {
+            const l = f.local(binaryen.v128);
+            f.push(m.local.set(l, family(a.decl.dtype) === 'float' ? V.fc(id) : V.ic(id)));
+            set.set(b.acc, l);
+          }
+        } else if (b.op === 'loop') {
+          const r = this.bindVar(b.var);
+          f.push(m.local.set(r, m.i32.const(0)));
+          const rb = f.label('rdone');
+          const rt = f.label('rloop');
+          const inner = f.block(() => vars.forEach((_, u) => asCopy(u, () => this.body(b.body, V, vecAccs[u]))));
+          f.push(m.block(rb, [m.loop(rt, m.block(null, [
+            m.br(rb, m.i32.ge_s(m.local.get(r, I32), m.i32.const(b.extent))),
+            inner,
+            m.local.set(r, m.i32.add(m.local.get(r, I32), m.i32.const(1))),
+            m.br(rt),
+          ]))]));
+        }
+      }
+      flush();
+      for (const name of vecAccs[0].keys()) this.bound.delete(name);
+    }));
+    f.push(m.block(brk, [m.loop(top, m.block(null, [
+      m.br(brk, m.i32.gt_s(m.i32.add(m.local.get(v, I32), m.i32.const(4 * copies)), hi())),
+      body,
+      m.local.set(v, m.i32.add(m.local.get(v, I32), m.i32.const(4 * copies))),
+      m.br(top),
+    ]))]));
   }
 
   private scalarLoop(body: readonly Stmt[], v: number, hi: E): void {
