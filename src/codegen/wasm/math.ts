@@ -26,8 +26,12 @@ function horner(L: Lanes, x: Get, c: readonly number[]): E {
  */
 const EXPM1_Q = [0.4999999403953552, 0.1666652113199234, 0.04166838899254799, 0.008368710055947304, 0.0013814610429108143];
 function expm1Poly(L: Lanes, r: Get): E {
-  const p = horner(L, r, EXPM1_Q);
-  return L.fma(L.fmul(r(), r()), p, r());
+  // Estrin's scheme: a shorter dependency chain than Horner for the same operation count.
+  const c = EXPM1_Q;
+  const r2 = L.flet(L.fmul(r(), r()));
+  const lo = L.fma(L.fc(c[1]), r(), L.fc(c[0]));
+  const hi = L.fma(L.fma(L.fc(c[4]), r2(), L.fma(L.fc(c[3]), r(), L.fc(c[2]))), r2(), lo);
+  return L.fma(r2(), hi, r());
 }
 
 /** 2^n as two normal floats whose product is 2^n, for integer lanes n in [-252, 254] (so subnormals round once). */
