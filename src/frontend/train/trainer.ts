@@ -116,7 +116,7 @@ export class Trainer {
       const params = Object.fromEntries(this.model.namedParameters());
       const buffers = Object.fromEntries(this.model.namedBuffers());
       this.optState ??= opt.init(params);
-      this.compiled ??= jit(this.stepFunction());
+      this.compiled ??= jit(this.stepFunction(), { name: 'trainStep' }); // named in KILN_LOG=jit lines and errors
       // noGrad: the step computes its own gradients; parameters requiring grad must not make jit
       // replay the step eagerly to record a tape for an outer backward() that never comes.
       const compiled = this.compiled;
