@@ -47,6 +47,12 @@ describe('conv: vector im2col packing', () => {
     [[2, 4, 10, 24], [6, 2, 3, 3], conv2({ groups: 2 })],
     [[3, 5, 8, 16], [7, 5, 1, 1], conv2({ padding: [[0, 0], [0, 0]] })],
     [[2, 3, 40], [4, 3, 5], { stride: [1], padding: [[2, 2]], lhsDilation: [1], rhsDilation: [1], groups: 1 }],
+    // Narrow outputs (n <= 16, weight-gradient shaped: big kernel, 3x3 or 4x4 output): static lanes.
+    [[3, 4, 14, 14], [5, 4, 14, 14], conv2()],
+    [[2, 3, 6, 6], [4, 3, 5, 5], conv2()],
+    [[2, 3, 9, 9], [4, 3, 3, 3], conv2({ stride: [3, 3], padding: [[0, 0], [0, 0]] })],
+    [[2, 6, 8, 7], [4, 3, 6, 5], conv2({ groups: 2, rhsDilation: [1, 1] })],
+    [[3, 2, 12], [4, 2, 8], { stride: [1], padding: [[1, 0]], lhsDilation: [1], rhsDilation: [1], groups: 1 }],
   ];
   for (const vectorPack of [true, false]) {
     it(`agrees with the interpreter (vectorPack ${vectorPack})`, () => {

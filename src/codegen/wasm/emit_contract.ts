@@ -12,7 +12,7 @@ import binaryen from './binaryen.js';
 import type { E, Module } from './binaryen.js';
 import type { KernelEmitter } from './emit.js';
 import { tuning } from './lanes.js';
-import { panelPlan, panelRow, panelWrapAt } from './emit_pack.js';
+import { narrowPlan, narrowRow, panelPlan, panelRow, panelWrapAt } from './emit_pack.js';
 
 const I32 = binaryen.i32;
 const V128 = binaryen.v128;
@@ -335,6 +335,21 @@ function packRhs(E: KernelEmitter, s: ContractStmt, scratch: () => E, onlyTail: 
   f.push(m.local.set(dst, onlyTail ? scratch() : m.i32.add(scratch(), m.i32.mul(get(pLo), m.i32.const(K * NR * 4)))));
   // conv's im2col view: whole k rows of a panel as vectors where the image allows (emit_pack.ts).
   const plan = direct || !tuning.vectorPack ? null : panelPlan(s.rhs, vars.n, NR);
+  const narrow = direct || plan || onlyTail || !tuning.vectorPack ? null : narrowPlan(s.rhs, vars.n, N, NR);
+  if (narrow) {
+    // One or two panels: each unrolled, its lanes' n parts known here (conv's weight gradient).
+    narrow.lanes.forEach((_, pp) => {
+      const mine = m.i32.and(m.i32.le_s(get(pLo), m.i32.const(pp)), m.i32.gt_s(get(pHi), m.i32.const(pp)));
+      f.push(m.if(mine, E.scoped(() => f.block(() => {
+        f.push(m.local.set(dst, m.i32.add(scratch(), m.i32.const(pp * K * NR * 4))));
+        forLoop(E, kv, m.i32.const(0), m.i32.const(K), () => {
+          narrowRow(E, narrow, pp, () => get(dst));
+          f.push(m.local.set(dst, m.i32.add(get(dst), m.i32.const(NR * 4))));
+        });
+      }))));
+    });
+    return;
+  }
   const wrapAt = f.local(I32);
   // Full panels (unless rhs is read in place).
   const fullHi = f.local(I32);

@@ -178,3 +178,107 @@ export function panelRow(E: KernelEmitter, plan: PanelPlan, lanes: number, wrapA
     }
   }
 }
+
+// ---- narrow rhs (N <= 16: conv's weight gradient, n over the 3x3 taps) ----------------------------
+// With one or two panels their first columns are constants, so the part of each index that involves
+// n is a known number per lane: lanes are base(k) + offset[lane], the guard a mask of constants added
+// to a splat, and the loads 8 lane loads, for any atoms of n (several wraps included).
+
+/** The part of an index that involves n, as a function of n (null when it involves n and another variable). */
+function nPart(ix: Index, n: string): ((nv: number) => number | null) | null {
+  const terms = ix.terms.filter((t) => ixVars({ terms: [t], offset: 0 }).has(n));
+  if (terms.some((t) => ixVars({ terms: [t], offset: 0 }).size !== 1)) return null;
+  const evalIx = (x: Index, nv: number): number | null => {
+    let v = x.offset;
+    for (const t of x.terms) {
+      const a = t.atom;
+      let av: number | null;
+      if ('var' in a) av = a.var === n ? nv : null;
+      else {
+        const inner = evalIx('div' in a ? a.div : a.mod, nv);
+        // wasm divides unsigned: only non-negative inner values agree with floor.
+        if (inner === null || inner < 0) return null;
+        av = 'div' in a ? Math.floor(inner / a.by) : inner % a.by;
+      }
+      if (av === null) return null;
+      v += t.coeff * av;
+    }
+    return v;
+  };
+  const part: Index = { terms, offset: 0 };
+  return (nv) => evalIx(part, nv);
+}
+
+export interface NarrowPlan {
+  readonly load: Load;
+  readonly conds: readonly IndexCond[];
+  /** Per panel, per lane: null for a lane past N, else the n parts of the load index and each cond. */
+  readonly lanes: readonly (readonly ({ load: number; conds: number[] } | null)[])[];
+  /** The indices without their n parts (what is computed at run time). */
+  readonly rest: { readonly load: Index; readonly conds: readonly Index[] };
+}
+
+export function narrowPlan(rhs: Expr, n: string, N: number, lanes: number): NarrowPlan | null {
+  if (N > 2 * lanes) return null;
+  let load: Expr = rhs;
+  let conds: readonly IndexCond[] = [];
+  if (rhs.op === 'guard') {
+    if (rhs.else.op !== 'const' || rhs.else.value !== 0) return null;
+    load = rhs.then;
+    conds = rhs.conds;
+  }
+  if (load.op !== 'load' || load.dynamic || load.dtype !== 'float32' || conds.some((c) => c.step !== 1)) return null;
+  const ixs = [load.index, ...conds.map((c) => c.index)];
+  const parts = ixs.map((ix) => nPart(ix, n));
+  if (parts.some((p) => p === null)) return null;
+  const table: ({ load: number; conds: number[] } | null)[][] = [];
+  for (let p = 0; p < Math.ceil(N / lanes); p++) {
+    const row: ({ load: number; conds: number[] } | null)[] = [];
+    for (let j = 0; j < lanes; j++) {
+      const nv = p * lanes + j;
+      if (nv >= N) {
+        row.push(null);
+        continue;
+      }
+      const vals = parts.map((f) => f!(nv));
+      if (vals.some((v) => v === null)) return null;
+      row.push({ load: vals[0]!, conds: vals.slice(1) as number[] });
+    }
+    table.push(row);
+  }
+  const strip = (ix: Index): Index => ({ terms: ix.terms.filter((t) => !ixVars({ terms: [t], offset: 0 }).has(n)), offset: ix.offset });
+  return { load, conds, lanes: table, rest: { load: strip(load.index), conds: conds.map((c) => strip(c.index)) } };
+}
+
+/** Packs one k row of static panel `p` to `dst` (lanes 4 at a time, masked lane loads). */
+export function narrowRow(E: KernelEmitter, plan: NarrowPlan, p: number, dst: () => E): void {
+  const { m, f } = E;
+  const V128 = binaryen.v128;
+  const vconst = (xs: number[]) => m.v128.const(Array.from(new Uint8Array(new Int32Array(xs).buffer)));
+  const buf = plan.load.buf;
+  const ds = plan.conds.map((c, i) => f.let(m.i32.sub(E.rawIndex(plan.rest.conds[i]), m.i32.const(c.lo)), I32));
+  const base = f.let(E.rawIndex(plan.rest.load), I32);
+  const ok = f.local(V128);
+  const v = f.local(V128);
+  const lanes = plan.lanes[p];
+  for (let h = 0; h < lanes.length / 4; h++) {
+    const quad = lanes.slice(4 * h, 4 * h + 4);
+    if (quad.every((l) => l === null)) {
+      f.push(m.v128.store(16 * h, 4, dst(), m.v128.const(new Array(16).fill(0))));
+      continue;
+    }
+    let mask: E = vconst(quad.map((l) => (l ? -1 : 0)));
+    plan.conds.forEach((c, i) => {
+      const lane = m.i32x4.add(m.i32x4.splat(ds[i]()), vconst(quad.map((l) => (l ? l.conds[i] : 0))));
+      mask = m.v128.and(mask, m.i32x4.le_u(lane, m.i32x4.splat(m.i32.const(c.hi - c.lo))));
+    });
+    f.push(m.local.set(ok, mask));
+    f.push(m.local.set(v, m.v128.const(new Array(16).fill(0))));
+    quad.forEach((l, j) => {
+      if (!l) return;
+      const addr = m.select(m.i32x4.extract_lane(m.local.get(ok, V128), j), E.address(buf, m.i32.add(base(), m.i32.const(l.load)), 'float32'), m.local.get(buf, I32));
+      f.push(m.local.set(v, m.f32x4.replace_lane(m.local.get(v, V128), j, m.f32.load(0, 4, addr))));
+    });
+    f.push(m.v128.store(16 * h, 4, dst(), m.v128.and(m.local.get(v, V128), m.local.get(ok, V128))));
+  }
+}
