@@ -2,8 +2,11 @@
 // fused epilogue. float32 runs a register-blocked SIMD kernel: rhs is packed per batch into panels
 // of 8 columns ([n/8][k][8], zero padded), lhs is read in place when its rows are contiguous in k
 // (otherwise packed row by row), and a 4x8 block of C lives in 8 f32x4 accumulators over the whole
-// k loop before the epilogue runs on it. Other dtypes use a plain triple loop. The parallel range
-// covers the flattened (b, m) rows.
+// k loop before the epilogue runs on it (one relaxed_madd per pair where the engine has relaxed
+// SIMD). Rows go in L2-sized chunks, each panel reused by the chunk's row blocks. conv's im2col
+// panels are packed 4 lanes at a time (emit_pack.ts). Other dtypes use a plain triple loop. The
+// parallel range covers the flattened (b, m) rows, read as tiles of rows x column groups so that
+// threads split the columns and each packs only its share of rhs (see colGroups).
 import { KilnError } from '../../ir/error.js';
 import type { ContractStmt, Expr, Index } from '../kernel.js';
 import { exprChildren } from '../kernel.js';
