@@ -524,7 +524,8 @@ export class KernelEmitter {
         m.br(top),
       ]))]));
     };
-    if (sets === 2) loop(8, [...step(accSets[0]), ...step(accSets[1])]);
+    // Two lane groups per iteration: half the loop overhead, and two independent chains in flight.
+    loop(8, [...step(accSets[0]), ...step(accSets[sets - 1])]);
     loop(4, step(accSets[0]));
     // Fold the vector accumulators lane by lane into the scalar one, then finish with scalars.
     for (const name of names) {
