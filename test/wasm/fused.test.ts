@@ -14,6 +14,8 @@ import { elementwiseChain, layerNorm, mlp, mlpTrainStep, softmax } from '../pass
 import { buildProgram, recipeArb } from '../passes/random_programs.js';
 import { randomInputs } from '../passes/helpers.js';
 import { checkFunction, upload, wasm } from './helpers.js';
+import { hostArray } from '../../src/ir/array.js';
+import { evalPrimitive } from '../../src/ir/interpret.js';
 
 const f32 = (...shape: number[]) => ({ dtype: 'float32' as const, shape });
 const tol = { rtol: 2e-5, atol: 2e-5 };
@@ -138,6 +140,28 @@ describe('reductions over a non-last axis (4 and 32 columns per step, leftovers 
   return %y, %s, %n, %p
 }`);
     checkFunction(runPipeline(fn), randomInputs(fn, 13), tol);
+  });
+});
+
+describe('max and min reductions (pmax/pmin with a NaN mask)', () => {
+  it('equal the interpreter: NaN anywhere in a row, infinities, zeros (which zero wins a tie is unspecified)', () => {
+    const cols = 37; // 8-lane vector steps, a 4-lane step and a scalar tail
+    const rows: number[][] = [
+      Array.from({ length: cols }, (_, i) => (i % 2 ? -0 : 0)),
+      Array.from({ length: cols }, () => -0),
+      Array.from({ length: cols }, (_, i) => (i === 5 ? NaN : -1 - i)),
+      Array.from({ length: cols }, (_, i) => (i === 36 ? NaN : i)),
+      Array.from({ length: cols }, (_, i) => (i === 9 ? 0 : -0)),
+      Array.from({ length: cols }, (_, i) => (i === 30 ? -0 : 0)),
+      Array.from({ length: cols }, (_, i) => Math.sin(i) * 1e3),
+      Array.from({ length: cols }, (_, i) => (i === 2 ? -Infinity : i === 3 ? Infinity : 1)),
+    ];
+    const x = hostArray('float32', [rows.length, cols], rows.flat());
+    for (const prim of ['reduce_max', 'reduce_min'] as const) {
+      const want = evalPrimitive(prim, [x], { axes: [1] })[0].data;
+      const got = wasm.readSync(wasm.execute(prim, [upload(x)], { axes: [1] }, [])[0]).data;
+      rows.forEach((_, i) => expect(Object.is(got[i], want[i]) || (got[i] === 0 && want[i] === 0), `${prim} row ${i}: ${got[i]} vs ${want[i]}`).toBe(true));
+    }
   });
 });
 

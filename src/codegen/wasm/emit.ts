@@ -327,6 +327,18 @@ export class KernelEmitter {
     if (L.vec) {
       const l = vecAcc!.get(name)!;
       const cur = m.local.get(l, binaryen.v128);
+      const masks = vecAcc!.get(`${name}#nan`);
+      if (masks !== undefined) {
+        // pmax/pmin (one instruction each; V8 lowers f32x4.max/min to ~8) plus a mask of the lanes
+        // that saw a NaN, applied by the fold after the loop. Which zero wins a tie of -0 and +0 is
+        // unspecified (the interpreter keeps the first seen, f32x4.max the +0).
+        const x = this.f.let(v, binaryen.v128);
+        const isMax = a.decl.combine === 'max';
+        const g = (k: number) => m.local.get(k, binaryen.v128);
+        this.f.push(m.local.set(l, isMax ? m.f32x4.pmax(cur, x()) : m.f32x4.pmin(cur, x())));
+        this.f.push(m.local.set(masks, m.v128.or(g(masks), m.f32x4.ne(x(), x()))));
+        return;
+      }
       this.f.push(m.local.set(l, combineLanes(L, a.decl.combine, fam, cur, v)));
       return;
     }
@@ -508,6 +520,12 @@ export class KernelEmitter {
         const id = combineIdentity(a.decl.combine, a.decl.dtype);
         f.push(m.local.set(l, family(a.decl.dtype) === 'float' ? V.fc(id) : V.ic(id)));
         set.set(name, l);
+        if (family(a.decl.dtype) === 'float' && (a.decl.combine === 'max' || a.decl.combine === 'min')) {
+          // The lanes that saw a NaN (pmax/pmin in the loop would drop it).
+          const nan = f.local(binaryen.v128);
+          f.push(m.local.set(nan, V.ic(0)));
+          set.set(`${name}#nan`, nan);
+        }
       }
       return set;
     });
@@ -534,6 +552,12 @@ export class KernelEmitter {
       const T = fam === 'float' ? binaryen.f32 : I32;
       let acc = m.local.get(a.value, T);
       for (const set of accSets) {
+        const nan = set.get(`${name}#nan`);
+        if (nan !== undefined) {
+          const l = set.get(name)!;
+          const g = (k: number) => m.local.get(k, binaryen.v128);
+          f.push(m.local.set(l, m.v128.bitselect(V.fc(NaN), g(l), g(nan))));
+        }
         for (let j = 0; j < 4; j++) acc = combineLanes(this.S, a.decl.combine, fam, acc, extractLane(m, fam === 'float' ? 'float32' : 'int32', m.local.get(set.get(name)!, binaryen.v128), j));
       }
       f.push(m.local.set(a.value, acc));
