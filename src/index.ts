@@ -10,7 +10,7 @@ export { KilnError } from './ir/error.js';
 export type { DType } from './ir/dtype.js';
 export { tensor } from './frontend/convert.js';
 export type { TensorLike, TensorOptions } from './frontend/convert.js';
-export { setDefaultDevice, defaultDevice } from './frontend/trace.js';
+export { setDefaultDevice, defaultDevice, withDefaultDevice as withDevice } from './frontend/trace.js';
 export { deviceNames } from './codegen/device.js';
 export { memory, tidy, keep, dispose } from './frontend/memory.js';
 export type { MemoryInfo } from './frontend/memory.js';

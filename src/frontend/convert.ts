@@ -105,6 +105,16 @@ function scalarLike(op: string, x: Exclude<TensorLike, Tensor>, like: Tensor): T
   return asTensor(op, x, undefined, like.device);
 }
 
+/**
+ * Where an op's plain-array arguments and internal tensors go: the device of its first tensor
+ * argument (as in PyTorch and JAX), else the current default. Without this a call on 'cpu-ref'
+ * inputs would build its constants on the default device and fail to mix them.
+ */
+export function deviceOf(...xs: unknown[]): string | undefined {
+  for (const x of xs) if (x instanceof Tensor) return x.device;
+  return undefined;
+}
+
 /** Any TensorLike as a Tensor (numbers become float32 scalars unless a dtype is given). */
 export function asTensor(op: string, x: TensorLike, dtype?: DType, device?: string): Tensor {
   if (x instanceof Tensor) return x;

@@ -92,8 +92,30 @@ function executeEager(prim: Primitive, inputs: Tensor[], attrs: AnyAttrs, region
 /** KILN_DEVICE (read so the module also loads in a browser) picks the default, e.g. to run a test suite on another device. */
 const envDevice = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KILN_DEVICE;
 let defaultDeviceName = envDevice ?? 'cpu-ref';
+/** Innermost `withDefaultDevice` scope last: composites place their internal tensors with their inputs. */
+const deviceScopes: string[] = [];
 export function defaultDevice(): string {
-  return defaultDeviceName;
+  return deviceScopes.length ? deviceScopes[deviceScopes.length - 1] : defaultDeviceName;
+}
+/**
+ * Runs `fn` with `name` as the device new tensors default to (torch's `with torch.device(...)`,
+ * JAX's `default_device`): creation ops and plain arrays converted inside land there. Synchronous;
+ * the previous default comes back when `fn` returns or throws. Under jit placement is ignored.
+ */
+export function withDefaultDevice<T>(name: string, fn: () => T): T {
+  if (typeof name !== 'string') throw new KilnError(`withDevice: device must be a device name string, got ${typeof name}`);
+  if (typeof fn !== 'function') throw new KilnError(`withDevice: expected a function to run on '${name}', got ${typeof fn}`);
+  if (name !== defaultDevice()) getDevice(name); // throws a KilnError for unknown devices
+  deviceScopes.push(name);
+  try {
+    return fn();
+  } finally {
+    deviceScopes.pop();
+  }
+}
+/** Runs a composite op's body with its internal tensors placed on its primary input's device. */
+export function onDeviceOf<T>(x: { device: string } | undefined, fn: () => T): T {
+  return x && x.device !== defaultDevice() ? withDefaultDevice(x.device, fn) : fn();
 }
 /** Sets the device new tensors are created on (`'cpu-ref'`, `'wasm'`, `'webgpu'`). */
 export function setDefaultDevice(name: string): void {

@@ -161,8 +161,9 @@ describe('a small MLP', () => {
   const x = rand([3, 4], 14);
   const target = rand([3, 2], 15);
   const loss = (p: { w1: Tensor; b1: Tensor; w2: Tensor }) => {
-    const h = tanh(add(matmul(x, p.w1), p.b1));
-    const d = sub(matmul(h, p.w2), target);
+    // The data follows the parameters: checkGrad evaluates on 'cpu-ref', whatever the default device is.
+    const h = tanh(add(matmul(x.to(p.w1.device), p.w1), p.b1));
+    const d = sub(matmul(h, p.w2), target.to(p.w1.device));
     return mean(mul(d, d));
   };
   it('grad == eager backward == finite differences; jit(grad) agrees', () => {

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss, smoothL1Loss,
 } from '../../src/frontend/ops/losses.js';
-import { tensor } from '../../src/frontend/convert.js';
-import { expectClose, forEachIndex, rand } from './nn_test_util.js';
+import { expectClose, forEachIndex, rand, tensor } from './nn_test_util.js';
 
 const logSoftmaxRow = (r: number[]) => {
   const m = Math.max(...r);

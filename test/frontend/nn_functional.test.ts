@@ -3,9 +3,8 @@ import {
   batchNorm, dropout, elu, gelu, groupNorm, hardSigmoid, hardSwish, hardtanh, layerNorm, leakyRelu, linear,
   logSigmoid, logSoftmax, mish, normalize, relu6, rmsNorm, selu, silu, softmax, softplus, softsign,
 } from '../../src/frontend/ops/nn_functional.js';
-import { tensor } from '../../src/frontend/convert.js';
 import { erfRef } from './erf_ref.js';
-import { expectClose, forEachIndex, fromFlat, rand } from './nn_test_util.js';
+import { expectClose, forEachIndex, fromFlat, rand, tensor } from './nn_test_util.js';
 
 const rows = (v: number[], n: number) => Array.from({ length: v.length / n }, (_, i) => v.slice(i * n, (i + 1) * n));
 const softmaxRow = (r: number[]) => {

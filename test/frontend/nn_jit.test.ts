@@ -3,12 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { jit } from '../../src/frontend/jit/jit.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
-import { tensor } from '../../src/frontend/convert.js';
 import { einsum, matmul } from '../../src/frontend/ops/linalg.js';
 import { conv2d, convTranspose2d, avgPool2d, maxPool2d } from '../../src/frontend/ops/conv.js';
 import { dropout, gelu, layerNorm, linear, logSoftmax, softmax } from '../../src/frontend/ops/nn_functional.js';
 import { crossEntropy } from '../../src/frontend/ops/losses.js';
-import { expectClose, rand } from './nn_test_util.js';
+import { expectClose, rand, tensor } from './nn_test_util.js';
 
 function sameUnderJit(fn: (...xs: Tensor[]) => Tensor, ...xs: Tensor[]): void {
   const eager = fn(...xs);

@@ -6,6 +6,8 @@ import { hostArray } from '../../src/ir/array.js';
 import type { DType } from '../../src/ir/dtype.js';
 import { sizeOf } from '../../src/ir/shape.js';
 import { Tensor } from '../../src/frontend/tensor.js';
+import { tensor as makeTensor, TensorOptions } from '../../src/frontend/convert.js';
+import type { NestedArray } from '../../src/frontend/tensor.js';
 
 /** mulberry32: small, fast, reproducible. */
 export function rng(seed: number): () => number {
@@ -26,6 +28,11 @@ export function randValues(n: number, seed: number, lo = -1, hi = 1): number[] {
     const v = Math.fround(lo + (hi - lo) * r());
     return v === 0 ? 0.125 : v;
   });
+}
+
+/** tensor() on 'cpu-ref', with fromFlat's data, whatever the default device (KILN_DEVICE) is. */
+export function tensor(data: NestedArray, opts: TensorOptions = {}): Tensor {
+  return makeTensor(data, { device: 'cpu-ref', ...opts });
 }
 
 export function fromFlat(data: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {

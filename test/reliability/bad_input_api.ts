@@ -22,6 +22,10 @@ export const API_CASES: Record<string, Entry> = {
   formatTensor: [c(() => K.formatTensor(undefined as never), /^formatTensor: expected a tensor, got undefined/)],
   setDefaultDevice: [c(() => K.setDefaultDevice('tpu'), /^device: unknown device 'tpu' \(known: .*cpu-ref/)],
   defaultDevice: none('takes no arguments'),
+  withDevice: [
+    c(() => K.withDevice('tpu', () => 1), /^device: unknown device 'tpu' \(known: .*cpu-ref/),
+    c(() => K.withDevice('cpu-ref', undefined as never), /^withDevice: expected a function to run on 'cpu-ref', got undefined/),
+  ],
   deviceNames: none('takes no arguments'),
   memory: none('takes no arguments'),
   tidy: [c(() => K.tidy(undefined as never), /^tidy: expected a function \(or a name and a function\), got undefined/)],

@@ -9,7 +9,7 @@ import { getDevice } from '../../codegen/device.js';
 import '../../codegen/cpu_ref.js';
 import { Tensor } from '../tensor.js';
 import { fnArg, show } from '../args.js';
-import { bind } from '../trace.js';
+import { bind, withDefaultDevice } from '../trace.js';
 import { TensorLike, asTensor } from '../convert.js';
 import { traceToFunction } from '../tracing.js';
 import { backward } from './backward.js';
@@ -73,12 +73,14 @@ export function checkGrad(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tenso
   const xs = inputs.map(toF64);
   const floatIdx = xs.map((x, i) => (x.dtype === 'float64' ? i : -1)).filter((i) => i >= 0);
   if (floatIdx.length === 0) throw new KilnError('checkGrad: no float inputs to differentiate');
-  const probe = f(...xs);
+  // f runs where its inputs live: tensors it makes (constants, indices) land on DEVICE too.
+  const onDevice = (...a: Tensor[]): Tensor => withDefaultDevice(DEVICE, () => f(...a));
+  const probe = onDevice(...xs);
   if (!(probe instanceof Tensor)) throw new KilnError('checkGrad: the function must return a tensor');
   // A one-element output is used as is, so `numeric` is its plain gradient.
   const w = Tensor._fromHost(hostArray(probe.dtype === 'float32' ? 'float32' : 'float64', probe.shape, probe.size === 1 ? [1] : weights(probe.size)), DEVICE);
   const scalar = (...a: Tensor[]): Tensor => {
-    const y = f(...a);
+    const y = onDevice(...a);
     const wy = bind('mul', [y, y.dtype === w.dtype ? w : bind('cast', [w], { dtype: y.dtype })[0]])[0];
     return bind('reduce_sum', [wy], { axes: wy.shape.map((_, i) => i) })[0];
   };

@@ -6,7 +6,7 @@ import { fail } from '../../ir/error.js';
 import { promoteTypes } from '../../ir/dtype.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
-import { TensorLike, asTensor } from '../convert.js';
+import { TensorLike, asTensor, deviceOf } from '../convert.js';
 import { add, astype, div } from './elementwise.js';
 import { floatDType, full, permute, reshapeTo, tupleOf } from './nn_internal.js';
 
@@ -59,8 +59,8 @@ function resolvePadding(op: string, padding: ConvPadding, nd: number, extents: n
 
 /** Float operands of one dtype (ints convolve in float32). */
 function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
-  const x = asTensor(op, a);
-  const w = asTensor(op, b);
+  const x = asTensor(op, a, undefined, deviceOf(a, b));
+  const w = asTensor(op, b, undefined, x.device);
   const dtype = promoteTypes(floatDType(x), floatDType(w));
   return [astype(x, dtype), astype(w, dtype)];
 }
@@ -68,7 +68,7 @@ function floatPair(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
 /** Adds a per-channel bias [C] to a [N, C, ...] result. */
 function addChannelBias(op: string, y: Tensor, bias: TensorLike | null | undefined): Tensor {
   if (bias === undefined || bias === null) return y;
-  const b = astype(asTensor(op, bias), y.dtype);
+  const b = astype(asTensor(op, bias, undefined, y.device), y.dtype);
   if (b.ndim !== 1 || b.shape[0] !== y.shape[1]) fail(op, `bias must be [${y.shape[1]}] (one per output channel), got ${b.describe()}`);
   return add(y, reshapeTo(b, [y.shape[1], ...range(y.ndim - 2).map(() => 1)]));
 }

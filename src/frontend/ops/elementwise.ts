@@ -7,7 +7,7 @@ import { BINARY_OPS, FLOAT_UNARY_OPS, COMPARISON_OPS, UNARY_OPS } from '../../ir
 import { broadcastShapes, shapeEqual } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
-import { TensorLike, asTensor, toTensors } from '../convert.js';
+import { TensorLike, asTensor, deviceOf, toTensors } from '../convert.js';
 import { getDevice } from '../../codegen/device.js';
 import { named, oneOfArg, show, shapeArg } from '../args.js';
 
@@ -152,7 +152,7 @@ export function logicalXor(a: TensorLike, b: TensorLike): Tensor {
 
 /** where(cond, a, b): elements of a where cond is true, else b; all three broadcast together. */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
-  const c = astype(asTensor('where', cond), 'bool');
+  const c = astype(asTensor('where', cond, undefined, deviceOf(cond, a, b)), 'bool');
   let [x, y] = toTensors('where', a, b);
   const dtype = promoteTypes(x.dtype, y.dtype);
   x = astype(x, dtype);

@@ -138,7 +138,7 @@ export function take(x: TensorLike, indices: TensorLike, opts: TakeOptions = {})
   let t = asTensor('take', x);
   if (opts.axis === undefined) t = reshape(t, [t.size]);
   const axis = axisOf('take', opts.axis ?? 0, t);
-  const idx = clampIndices('take', normalizeIndices('take', asTensor('take', indices, 'int32'), t.shape[axis]), t.shape[axis], opts.mode);
+  const idx = clampIndices('take', normalizeIndices('take', asTensor('take', indices, 'int32', t.device), t.shape[axis]), t.shape[axis], opts.mode);
   return renamed('take', `${t.describe()} along axis ${axis}`, () => bind1('gather', [t, idx], { axis }), [idx, t.shape[axis], 'gather', axis]);
 }
 
@@ -150,7 +150,7 @@ export function take(x: TensorLike, indices: TensorLike, opts: TakeOptions = {})
  */
 export function takeAlongAxis(x: TensorLike, indices: TensorLike, opts: TakeOptions = {}): Tensor {
   const t = asTensor('takeAlongAxis', x);
-  const raw = asTensor('takeAlongAxis', indices, 'int32');
+  const raw = asTensor('takeAlongAxis', indices, 'int32', t.device);
   if (raw.ndim !== t.ndim) throw new KilnError(`takeAlongAxis: indices ${raw.describe()} must have the rank of ${t.describe()}`);
   const axis = axisOf('takeAlongAxis', opts.axis ?? -1, t);
   const n = t.shape[axis];
@@ -191,8 +191,8 @@ function checkRange(op: string, idx: Tensor, n: number, t: Tensor, axis: number)
 export function scatterAdd(x: TensorLike, indices: TensorLike, updates: TensorLike, opts: { axis?: number } = {}): Tensor {
   const t = asTensor('scatterAdd', x);
   const axis = axisOf('scatterAdd', opts.axis ?? 0, t);
-  const idx = normalizeIndices('scatterAdd', asTensor('scatterAdd', indices, 'int32'), t.shape[axis]);
-  const upd = astype(asTensor('scatterAdd', updates, t.dtype), t.dtype);
+  const idx = normalizeIndices('scatterAdd', asTensor('scatterAdd', indices, 'int32', t.device), t.shape[axis]);
+  const upd = astype(asTensor('scatterAdd', updates, t.dtype, t.device), t.dtype);
   return renamed('scatterAdd', `${t.describe()} along axis ${axis}`, () => bind1('scatter_add', [t, idx, upd], { axis }), [idx, t.shape[axis], 'scatter_add', axis]);
 }
 

@@ -5,7 +5,7 @@ import { fail } from '../../ir/error.js';
 import { normalizeAxis, shapeEqual } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
-import { TensorLike, asTensor } from '../convert.js';
+import { TensorLike, asTensor, deviceOf } from '../convert.js';
 import { astype, eq, mul, where } from './elementwise.js';
 import { broadcastIn, full, iota, permute, reshapeTo, sumAxes } from './nn_internal.js';
 
@@ -13,7 +13,7 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => i + f
 
 /** Converts and promotes the operands of a contraction; bool has no ring to contract over. */
 function contractionOperands(op: string, operands: TensorLike[], sep = ', '): Tensor[] {
-  const ts = operands.map((x) => asTensor(op, x));
+  const ts = operands.map((x) => asTensor(op, x, undefined, deviceOf(...operands)));
   const describe = () => ts.map((t) => t.describe()).join(sep);
   const dtype = ts.map((t) => t.dtype).reduce(promoteTypes);
   if (dtype === 'bool') fail(op, `${describe()}: expects numeric operands, got bool`);

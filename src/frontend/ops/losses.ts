@@ -47,7 +47,7 @@ function classAxisOf(op: string, x: Tensor): number {
 
 function classWeight(op: string, weight: TensorLike | null | undefined, x: Tensor, axis: number): Tensor | null {
   if (weight === undefined || weight === null) return null;
-  const w = astype(asTensor(op, weight), x.dtype);
+  const w = astype(asTensor(op, weight, undefined, x.device), x.dtype);
   if (w.ndim !== 1 || w.shape[0] !== x.shape[axis]) fail(op, `weight must be [${x.shape[axis]}] (one per class), got ${w.describe()}`);
   return broadcastIn(w, x.shape, [axis]);
 }
@@ -205,9 +205,9 @@ export function binaryCrossEntropyWithLogits(logits: TensorLike, target: TensorL
   // sigmoid(0) - y, not -y.
   const spNeg = add(maximum(neg(x), 0), log1p(exp(neg(abs(x)))));
   const pw = opts.posWeight;
-  const logWeight = pw === undefined || pw === null ? null : add(mul(sub(astype(asTensor(op, pw), x.dtype), 1), y), 1);
+  const logWeight = pw === undefined || pw === null ? null : add(mul(sub(astype(asTensor(op, pw, undefined, x.device), x.dtype), 1), y), 1);
   let loss = add(mul(sub(1, y), x), logWeight ? mul(logWeight, spNeg) : spNeg);
-  if (opts.weight !== undefined && opts.weight !== null) loss = mul(loss, astype(asTensor(op, opts.weight), x.dtype));
+  if (opts.weight !== undefined && opts.weight !== null) loss = mul(loss, astype(asTensor(op, opts.weight, undefined, x.device), x.dtype));
   return reduceLoss(op, loss, opts.reduction ?? 'mean');
 }
 
@@ -220,7 +220,7 @@ export function binaryCrossEntropy(probs: TensorLike, target: TensorLike, opts: 
   const logP = maximum(log(p), -100);
   const log1mP = maximum(log(sub(1, p)), -100);
   let loss = neg(add(mul(y, logP), mul(sub(1, y), log1mP)));
-  if (opts.weight !== undefined && opts.weight !== null) loss = mul(loss, astype(asTensor(op, opts.weight), p.dtype));
+  if (opts.weight !== undefined && opts.weight !== null) loss = mul(loss, astype(asTensor(op, opts.weight, undefined, p.device), p.dtype));
   return reduceLoss(op, loss, opts.reduction ?? 'mean');
 }
 

@@ -5,7 +5,7 @@ import { fail } from '../../ir/error.js';
 import { normalizeAxis } from '../../ir/shape.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
-import { TensorLike, asTensor, tensor } from '../convert.js';
+import { TensorLike, asTensor, deviceOf, tensor } from '../convert.js';
 import { named, numberArg, show } from '../args.js';
 import {
   abs, add, astype, div, erf, exp, expm1, ge, gt, log, log1p, maximum, minimum, mul, neg, pow, relu, rsqrt,
@@ -144,8 +144,10 @@ export const softsign = (x: TensorLike) => {
  * (PyTorch's F.linear) or as {bias}.
  */
 export function linear(x: TensorLike, w: TensorLike, bias?: TensorLike | null | { bias?: TensorLike | null }): Tensor {
-  const xt = asTensor('linear', x);
-  const wt = asTensor('linear', w);
+  const bv = bias !== null && typeof bias === 'object' && !(bias instanceof Tensor) && !Array.isArray(bias) && !ArrayBuffer.isView(bias) ? bias.bias : bias;
+  const dev = deviceOf(x, w, bv);
+  const xt = asTensor('linear', x, undefined, dev);
+  const wt = asTensor('linear', w, undefined, dev);
   const dtype = promoteTypes(floatDType(xt), floatDType(wt));
   const a = astype(xt, dtype);
   const b = astype(wt, dtype);
@@ -153,9 +155,8 @@ export function linear(x: TensorLike, w: TensorLike, bias?: TensorLike | null | 
   const inF = a.shape[a.ndim - 1];
   if (b.shape[1] !== inF) fail('linear', `${a.describe()} @ ${b.describe()}^T: input features ${inF} and weight in_features ${b.shape[1]} differ`);
   const y = bind1('dot_general', [a, b], { contract: [[a.ndim - 1], [1]], batch: [[], []] });
-  const bv = bias !== null && typeof bias === 'object' && !(bias instanceof Tensor) && !Array.isArray(bias) && !ArrayBuffer.isView(bias) ? bias.bias : bias;
   if (bv === undefined || bv === null) return y;
-  const bt = astype(asTensor('linear', bv as TensorLike), dtype);
+  const bt = astype(asTensor('linear', bv as TensorLike, undefined, dev), dtype);
   if (bt.ndim > 1 || (bt.ndim === 1 && bt.shape[0] !== b.shape[0] && bt.shape[0] !== 1)) fail('linear', `bias must be [${b.shape[0]}], got ${bt.describe()}`);
   return add(y, bt);
 }
@@ -179,7 +180,7 @@ export function dropout(x: TensorLike, p: number, opts?: DropoutOptions): Tensor
   const ft = toFloat(t);
   if (p === 1) return mul(ft, 0);
   if (key === undefined) fail('dropout', 'needs a random key in training mode: dropout(x, p, {key}) (or {training: false})');
-  const k = typeof key === 'number' ? tensor([0, key], { dtype: 'int32', device: t.device }) : astype(asTensor('dropout', key, 'int32'), 'int32');
+  const k = typeof key === 'number' ? tensor([0, key], { dtype: 'int32', device: t.device }) : astype(asTensor('dropout', key, 'int32', t.device), 'int32');
   if (k.ndim !== 1 || k.shape[0] !== 2) fail('dropout', `key must be int32[2], got ${k.describe()}`);
   const bits = bind1('random_bits', [k], { shape: [...t.shape] });
   // bits are uniform over the int32 range: P(bits >= threshold) = 1 - p.
@@ -213,7 +214,7 @@ function standardize(op: string, x: Tensor, axes: number[], eps: number): Tensor
 
 function affine(op: string, y: Tensor, weight: TensorLike | null | undefined, bias: TensorLike | null | undefined, shape: readonly number[], dims: number[]): Tensor {
   const param = (name: string, v: TensorLike) => {
-    const p = astype(asTensor(op, v), y.dtype);
+    const p = astype(asTensor(op, v, undefined, y.device), y.dtype);
     if (p.ndim !== shape.length || p.shape.some((d, i) => d !== shape[i])) fail(op, `${name} must be [${shape.join(',')}], got ${p.describe()}`);
     return broadcastIn(p, y.shape, dims);
   };
@@ -270,7 +271,7 @@ export function batchNorm(x: TensorLike, runningMean: TensorLike | null, running
   } else {
     if (runningMean === null || runningVar === null) fail('batchNorm', 'evaluation mode needs runningMean and runningVar (or {training: true})');
     const stat = (name: string, v: TensorLike) => {
-      const s = astype(asTensor('batchNorm', v), t.dtype);
+      const s = astype(asTensor('batchNorm', v, undefined, t.device), t.dtype);
       if (s.ndim !== 1 || s.shape[0] !== c) fail('batchNorm', `${name} must be [${c}] for ${t.describe()}, got ${s.describe()}`);
       return broadcastIn(s, t.shape, [1]);
     };

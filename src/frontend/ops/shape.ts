@@ -6,7 +6,7 @@ import { sizeOf, isPermutation } from '../../ir/shape.js';
 import { axisOf, axesOf } from './axes.js';
 import { Tensor } from '../tensor.js';
 import { bind1 } from '../trace.js';
-import { TensorLike, asTensor } from '../convert.js';
+import { TensorLike, asTensor, deviceOf } from '../convert.js';
 import { intListArg, show } from '../args.js';
 import { astype, broadcastTo, maximum, minimum } from './elementwise.js';
 
@@ -86,7 +86,7 @@ export function expand(x: TensorLike, shape: readonly number[]): Tensor {
 function sameDType(op: string, xs: TensorLike[]): Tensor[] {
   if (!Array.isArray(xs)) throw new KilnError(`${op}: expects a list of tensors, got ${show(xs)}`);
   if (xs.length === 0) throw new KilnError(`${op}: needs at least one tensor`);
-  const ts = xs.map((x) => asTensor(op, x));
+  const ts = xs.map((x) => asTensor(op, x, undefined, deviceOf(...xs)));
   const dtype = ts.map((t) => t.dtype).reduce(promoteTypes);
   return ts.map((t) => astype(t, dtype));
 }
