@@ -113,10 +113,6 @@ export function withDefaultDevice<T>(name: string, fn: () => T): T {
     deviceScopes.pop();
   }
 }
-/** Runs a composite op's body with its internal tensors placed on its primary input's device. */
-export function onDeviceOf<T>(x: { device: string } | undefined, fn: () => T): T {
-  return x && x.device !== defaultDevice() ? withDefaultDevice(x.device, fn) : fn();
-}
 /** Sets the device new tensors are created on (`'cpu-ref'`, `'wasm'`, `'webgpu'`). */
 export function setDefaultDevice(name: string): void {
   getDevice(name); // throws a KilnError for unknown devices
