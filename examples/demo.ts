@@ -1,13 +1,15 @@
 // The main job: train a small CNN on Fashion-MNIST with the whole training step compiled by jit,
 // print per-epoch loss/accuracy with a progress bar, the test accuracy, the speed of the jitted
 // step against the same step run eagerly, and save the trained weights; the per-epoch scalars go to a
-// JSONL log that `npm run kiln -- report out/fashion-cnn.jsonl` turns into loss/accuracy/lr curves.
+// JSONL log that `npm run kiln -- report out/fashion-cnn.jsonl` turns into loss/accuracy/lr curves;
+// then export the model as an artifact and check it in a fresh process that imports only kiln/runtime.
 //   npm run demo -- [--epochs 3] [--batch 128] [--width 8] [--hidden 64] [--lr 0.003] [--device wasm] [--data path]
-//                   [--train-limit N] [--test-limit N] [--out model.safetensors] [--log run.jsonl]
+//                   [--train-limit N] [--test-limit N] [--out model.safetensors] [--log run.jsonl] [--artifact model.kiln]
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames, jsonlLogger } from '../src/index.js';
+import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames, jsonlLogger, jit, exportArtifact, saveNpy, tensor } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -21,6 +23,7 @@ const { values: args } = parseArgs({
     'eager-steps': { type: 'string', default: '5' },
     out: { type: 'string', default: 'out/fashion-cnn.safetensors' },
     log: { type: 'string', default: 'out/fashion-cnn.jsonl' },
+    artifact: { type: 'string', default: 'out/fashion-cnn.kiln' },
     width: { type: 'string', default: '8' },
     hidden: { type: 'string', default: '64' },
   },
@@ -97,3 +100,22 @@ console.log(`training step (batch ${batchSize}): jit ${jitMs.toFixed(1)} ms, eag
 mkdirSync(dirname(args.out!), { recursive: true });
 await save(model.stateDict(), args.out!);
 console.log(`saved weights to ${args.out} (${Object.keys(model.stateDict()).length} tensors); total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+// Deploy: the trained model (eval mode) becomes one artifact (IR, weights, wasm code, WGSL), and a fresh
+// Node process that imports only kiln/runtime must predict the same classes on the whole test set as
+// the jitted model here (examples/deploy_check.ts; it exits non-zero otherwise).
+model.eval();
+const evalBatch = 500;
+const [example] = testLoader[Symbol.iterator]().next().value as [Tensor, Tensor];
+await exportArtifact(model, [example], { path: args.artifact!, names: model.stateDict() });
+const predict = jit((x: Tensor) => model.call(x) as Tensor);
+const logits: Float32Array[] = [];
+for (const [x] of testLoader) if (x.shape[0] === evalBatch) logits.push(predict(x).dataSync() as Float32Array);
+const dir = dirname(args.artifact!);
+const images = test.columns[0];
+await saveNpy(tensor(images.data as Float32Array).reshape(images.shape), `${dir}/fashion-test-images.npy`);
+const flat = new Float32Array(logits.reduce((n, l) => n + l.length, 0));
+logits.reduce((at, l) => (flat.set(l, at), at + l.length), 0);
+await saveNpy(tensor(flat).reshape([flat.length / 10, 10]), `${dir}/fashion-test-logits.npy`);
+console.log(`exported ${args.artifact}; checking it in a fresh process that imports only kiln/runtime...`);
+execFileSync(process.execPath, ['--import', 'tsx', 'examples/deploy_check.ts', args.artifact!, `${dir}/fashion-test-images.npy`, `${dir}/fashion-test-logits.npy`], { stdio: 'inherit' });

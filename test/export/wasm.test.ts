@@ -100,6 +100,20 @@ describe('artifacts with wasm code', () => {
     y.dataSync().forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-5));
   });
 
+  it('the demo-style conv block (8 channels, 28x28, batchnorm, relu, pool) agrees with the model', async () => {
+    // Regression: artifacts were compiled with binaryen -O2, which broke the conv packing kernels
+    // (the 3-channel SmallCnn above happened to take another packing path and stayed correct).
+    const model = new nn.Sequential(new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU(), new nn.MaxPool2d(2)).eval();
+    const x = randTensor([2, 1, 28, 28], 7);
+    const art = loadArtifactSync(await exportArtifact(model, [x]));
+    expect(art.backendFor()).toBe('wasm');
+    const [y] = await art.run([x]);
+    const ref = model.call(x).dataSync();
+    let worst = 0;
+    y.dataSync().forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ref[i]))));
+    expect(worst).toBeLessThan(1e-4); // it was ~10 with the optimizer on
+  });
+
   it('a fresh Node process with only the runtime bundle runs the wasm code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-rtw-'));
     writeFileSync(join(dir, 'mlp.kiln'), mlpBytes);
