@@ -217,9 +217,10 @@ function emitF32(E: KernelEmitter, s: ContractStmt, top: boolean): void {
       const loop = f.label('chunkl');
       f.push(m.local.set(rc, get(mLocal)));
       const body = E.scoped(() => f.block(() => {
-        const whole = m.i32.mul(m.i32.div_u(m.i32.sub(get(mEnd), get(rc)), m.i32.const(mr)), m.i32.const(mr));
-        f.push(m.local.set(rcEnd, m.i32.add(get(rc), whole)));
-        f.push(m.if(m.i32.gt_s(whole, m.i32.const(mc)), m.local.set(rcEnd, m.i32.add(get(rc), m.i32.const(mc)))));
+        // A thunk, not a node: binaryen IR is a tree, and a node with two parents is rewritten in place by the optimizer.
+        const whole = () => m.i32.mul(m.i32.div_u(m.i32.sub(get(mEnd), get(rc)), m.i32.const(mr)), m.i32.const(mr));
+        f.push(m.local.set(rcEnd, m.i32.add(get(rc), whole())));
+        f.push(m.if(m.i32.gt_s(whole(), m.i32.const(mc)), m.local.set(rcEnd, m.i32.add(get(rc), m.i32.const(mc)))));
         microPanels(E, s, mr, ap, aRowBytes, scratch, mLocal, mv, nv, pLo, pHi, tileOffset, direct, (tileBody) => {
           forLoop(E, mLocal, get(rc), get(rcEnd), () => {
             f.push(m.local.set(ap, aRow()));

@@ -135,9 +135,9 @@ export function panelRow(E: KernelEmitter, plan: PanelPlan, lanes: number, wrapA
   if (sharedOk) inside = m.i32.and(inside, sharedOk());
   plan.conds.forEach((c, i) => {
     if (c.step !== 1) return;
-    const range = m.i32.const(c.hi - c.lo);
+    const range = () => m.i32.const(c.hi - c.lo); // one node per use: binaryen IR is a tree
     const last = m.i32.add(ds[i](), m.i32.const(plan.condSteps[i] * (lanes - 1)));
-    inside = m.i32.and(inside, m.i32.and(m.i32.le_u(ds[i](), range), m.i32.le_u(last, range)));
+    inside = m.i32.and(inside, m.i32.and(m.i32.le_u(ds[i](), range()), m.i32.le_u(last, range())));
   });
   const interior: E[] = [];
   for (let h = 0; h < lanes / 4; h++) interior.push(m.v128.store(16 * h, 4, dst(), m.v128.load(16 * h, 4, E.address(buf, base(), 'float32'))));
