@@ -175,10 +175,13 @@ function expectBounded(samples: number[], warmup: number, what: string): void {
   const later = samples.slice(warmup);
   const worst = Math.max(...later);
   expect(worst, `${what}: ${JSON.stringify(samples)}`).toBeLessThanOrEqual(base * 1.05 + 4096);
-  // And no trend: the second half of the run holds no more than the first half.
+  // And no trend: the second half of the run holds no more than the first half. The slack is 8 KiB:
+  // samples swing between ~1.4 and ~9 KiB with when finalizers happen to run (a CI run failed on a
+  // 1 KiB slack with means of 3.9 vs 2.7 KiB), while a leak of even 4 bytes a step adds 10 KiB over
+  // the 2,500 steps between the halves.
   const half = Math.floor(later.length / 2);
   const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
-  expect(mean(later.slice(half)), `${what} trend: ${JSON.stringify(samples)}`).toBeLessThanOrEqual(mean(later.slice(0, half)) * 1.02 + 1024);
+  expect(mean(later.slice(half)), `${what} trend: ${JSON.stringify(samples)}`).toBeLessThanOrEqual(mean(later.slice(0, half)) * 1.02 + 8192);
 }
 
 function mlpData(device: string) {
