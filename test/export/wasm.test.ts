@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import '../../src/index.js';
 import '../../src/codegen/wasm/device.js';
 import { getDevice } from '../../src/codegen/device.js';
+import { createWasmDevice } from '../../src/codegen/wasm/device.js';
 import { parseFunction } from '../../src/ir/parser.js';
 import type { HostArray } from '../../src/ir/array.js';
 import { KilnError } from '../../src/ir/error.js';
@@ -112,6 +113,21 @@ describe('artifacts with wasm code', () => {
     let worst = 0;
     y.dataSync().forEach((v, i) => (worst = Math.max(worst, Math.abs(v - ref[i]))));
     expect(worst).toBeLessThan(1e-4); // it was ~10 with the optimizer on
+  });
+
+  it('binaryen -O2 keeps the conv kernels exact (the emitter builds trees, not shared nodes)', async () => {
+    // Regression for af099a5: two expression nodes with two parents validated and ran correctly
+    // unoptimized, but binaryen's optimizer rewrote them in place (conv logits off by ~10, or a trap).
+    const model = new nn.Sequential(new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU()).eval();
+    const x = randTensor([2, 1, 28, 28], 8);
+    const art = loadArtifactSync(await exportArtifact(model, [x], { backends: [] }));
+    const args = [host(x), ...Object.values(model.stateDict()).map(host)];
+    const run = (optimize: number) => {
+      const dev = createWasmDevice({ optimize, threads: 1 });
+      const [out] = dev.compile(parseFunction(art.ir)).run(args.map((a) => dev.upload(a)));
+      return dev.readSync(out).data as Float32Array;
+    };
+    expect(run(2)).toEqual(run(0));
   });
 
   it('a fresh Node process with only the runtime bundle runs the wasm code', async () => {
