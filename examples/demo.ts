@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Tensor, nn, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames, jsonlLogger, jit, exportArtifact, saveNpy, tensor } from '../src/index.js';
+import { FashionCNN } from './fashion_cnn.js';
+import { Tensor, optim, data, Trainer, crossEntropy, setDefaultDevice, defaultDevice, manualSeed, save, deviceNames, jsonlLogger, jit, exportArtifact, saveNpy, tensor } from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,24 +33,6 @@ const { values: args } = parseArgs({
 if (args.device) setDefaultDevice(args.device);
 else if (deviceNames().includes('wasm')) setDefaultDevice('wasm');
 manualSeed(0);
-
-/** conv-bn-relu-pool ×2 (28×28 → 14×14 → 7×7), then a small MLP classifier. */
-class FashionCNN extends nn.Module {
-  features: nn.Sequential;
-  classifier: nn.Sequential;
-  constructor(width: number, hidden: number) {
-    super();
-    this.features = new nn.Sequential(
-      new nn.Conv2d(1, width, 3, { padding: 1 }), new nn.BatchNorm2d(width), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(width, 2 * width, 3, { padding: 1 }), new nn.BatchNorm2d(2 * width), new nn.ReLU(), new nn.MaxPool2d(2),
-    );
-    this.classifier = new nn.Sequential(new nn.Linear(2 * width * 7 * 7, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
-  }
-  forward(x: Tensor): Tensor {
-    const h = this.features.call(x) as Tensor;
-    return this.classifier.call(h.reshape([h.shape[0], -1])) as Tensor;
-  }
-}
 
 function toDataset(images: data.IdxArray, labels: data.IdxArray, limit?: number): data.TensorDataset {
   const n = Math.min(images.shape[0], limit ?? Infinity);

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM, runPage } from './harness.js';
 import '../../src/index.js';
-import * as nn from '../../src/frontend/nn/index.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
 import { manualSeed } from '../../src/frontend/random.js';
 import { exportArtifact } from '../../src/frontend/export/export.js';
@@ -17,27 +16,11 @@ import { cond, scan, whileLoop } from '../../src/frontend/control.js';
 import { matmul } from '../../src/frontend/ops/linalg.js';
 import { binary, unary } from '../../src/frontend/ops/elementwise.js';
 import { randTensor, rawContainer, splitContainer } from '../export/helpers.js';
+import { FashionCNN } from '../../examples/fashion_cnn.js';
 
 const entry = fileURLToPath(new URL('./runtime_webgpu_page/entry.ts', import.meta.url));
 const available = existsSync(CHROMIUM);
 
-/** examples/demo.ts's FashionCNN, narrower. */
-class FashionCNN extends nn.Module {
-  features: nn.Sequential;
-  classifier: nn.Sequential;
-  constructor(width: number, hidden: number) {
-    super();
-    this.features = new nn.Sequential(
-      new nn.Conv2d(1, width, 3, { padding: 1 }), new nn.BatchNorm2d(width), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(width, 2 * width, 3, { padding: 1 }), new nn.BatchNorm2d(2 * width), new nn.ReLU(), new nn.MaxPool2d(2),
-    );
-    this.classifier = new nn.Sequential(new nn.Linear(2 * width * 7 * 7, hidden), new nn.ReLU(), new nn.Linear(hidden, 10));
-  }
-  forward(x: Tensor): Tensor {
-    const h = this.features.call(x) as Tensor;
-    return this.classifier.call(h.reshape([h.shape[0], -1])) as Tensor;
-  }
-}
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
