@@ -25,31 +25,22 @@ import { ShaderWriter, declareBuffers, varName } from './expr.js';
 import type { BufferPlace } from './expr.js';
 import { helpersFor } from './scalar.js';
 import { REG_TYPE, gpuDType, literal } from './types.js';
+import type { WgslLimits, WgslPhase } from '../../format/wgsl_plan.js';
 
-export interface GpuLimits {
-  readonly maxStorageBuffers: number;
-  /** min(maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX). */
-  readonly maxThreads: number;
-  readonly maxWorkgroupsPerDim: number;
-  readonly maxWorkgroupStorage: number;
-}
+// The limits and a kernel phase are the artifact's wgsl section types (src/format sits below codegen):
+// what the emitter produces is exactly what an artifact stores and the runtime executes.
+/** Limits a kernel is built for; maxThreads is min(maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX). */
+export type GpuLimits = WgslLimits;
 
 /** WebGPU's guaranteed minimums. */
 export const DEFAULT_LIMITS: GpuLimits = { maxStorageBuffers: 8, maxThreads: 256, maxWorkgroupsPerDim: 65535, maxWorkgroupStorage: 16384 };
 
-export interface Phase {
-  readonly code: string;
-  /** Kernel buffer index bound at each binding (after the packed buffer, when there is one). */
-  readonly bindings: readonly number[];
-  /** Inputs copied into one u32 buffer (binding 0) at these element offsets. */
-  readonly pack?: { readonly buffers: readonly number[]; readonly offsets: readonly number[]; readonly words: number };
-  /** Workgroups to launch (a linear count; the runtime folds it into the grid). */
-  readonly workgroups: number;
-  readonly threads: number;
-  readonly mode: 'threads' | 'rows' | 'serial' | 'contract';
-  /** A scratch buffer of this many u32 words, bound last, shared by the kernel's phases (-1 in bindings). */
-  readonly scratchWords?: number;
-}
+/**
+ * One dispatch: `bindings` are the kernel buffer indices bound after the packed buffer (if any; `pack`
+ * copies inputs into one u32 buffer at binding 0), `workgroups` a linear count the runtime folds into
+ * the grid, and `scratchWords` a u32 scratch buffer shared by the kernel's phases (-1 in bindings).
+ */
+export type Phase = WgslPhase;
 
 export interface GpuKernel {
   readonly kernel: Kernel;
