@@ -69,6 +69,16 @@ export async function bundle(entry: string, opts: { binaryen?: boolean } = {}): 
   return out.outputFiles[0].text;
 }
 
+/** The Kiln sources a page built from kiln/runtime alone may hold: the runtime and the backends' run-only halves. */
+export const RUNTIME_ONLY = /^src\/(ir|format|runtime)\/|^src\/runtime\.ts$|^src\/codegen\/wasm\/(heap|program)\.ts$|^src\/codegen\/wgsl\/(adapter|exec|runtime|types)\.ts$/;
+
+/** Bundles a kiln/runtime page (no binaryen stub: it must not need binaryen) with `define`d data; returns its code and the Kiln sources it holds. */
+export async function bundleRuntimePage(entry: string, define: Record<string, string>): Promise<{ code: string; modules: string[] }> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent', metafile: true, define });
+  return { code: out.outputFiles[0].text, modules: Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/')) };
+}
+
 /** Runs the bundled page and waits for its report (`window.__kiln`), at most `timeoutMs`. */
 export async function runPage(code: string, opts: { timeoutMs?: number; log?: (line: string) => void; filter?: string; args?: readonly string[] } = {}): Promise<PageReport> {
   const { chromium } = await import('playwright-core');

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM, runPage } from './harness.js';
+import { CHROMIUM, RUNTIME_ONLY, bundleRuntimePage, runPage } from './harness.js';
 import { exportArtifact } from '../../src/frontend/export/export.js';
 import { loadArtifact } from '../../src/runtime.js';
 import { TinyMlp, randTensor } from '../export/helpers.js';
@@ -23,22 +23,10 @@ describe.skipIf(!available)('kiln/runtime in headless Chromium', () => {
       cases.push({ name: `batch ${n}`, shape: [n, 6], input: Array.from(x.dataSync()), output: Array.from(y.dataSync()), backend: art.backendFor(n) });
     }
     expect(cases.map((c) => c.backend)).toEqual(['wasm', 'interpreter']);
-    const esbuild = await import('esbuild');
-    const out = await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      metafile: true,
-      define: { ARTIFACT_BASE64: JSON.stringify(Buffer.from(bytes).toString('base64')), CASES: JSON.stringify(cases) },
-    });
+    const { code, modules } = await bundleRuntimePage(entry, { ARTIFACT_BASE64: JSON.stringify(Buffer.from(bytes).toString('base64')), CASES: JSON.stringify(cases) });
     // The page holds the runtime and nothing else of Kiln.
-    const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
-    expect(modules.filter((p) => !/^src\/(ir|format|runtime)\/|^src\/runtime\.ts$|^src\/codegen\/wasm\/(heap|program)\.ts$|^src\/codegen\/wgsl\/(adapter|exec|runtime|types)\.ts$/.test(p))).toEqual([]);
-    const report = await runPage(out.outputFiles[0].text, { timeoutMs: 60_000 });
+    expect(modules.filter((p) => !RUNTIME_ONLY.test(p))).toEqual([]);
+    const report = await runPage(code, { timeoutMs: 60_000 });
     expect(report.fatal, report.fatal).toBeUndefined();
     const failed = report.results.filter((r) => !r.ok);
     expect(failed, failed.map((r) => `${r.name}: ${r.detail}`).join('\n')).toEqual([]);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHROMIUM, runPage } from './harness.js';
+import { CHROMIUM, RUNTIME_ONLY, bundleRuntimePage, runPage } from './harness.js';
 import '../../src/index.js';
 import type { Tensor } from '../../src/frontend/tensor.js';
 import { manualSeed } from '../../src/frontend/random.js';
@@ -64,22 +64,10 @@ describe.skipIf(!available)('kiln/runtime on WebGPU in headless Chromium', () =>
     const steps = (x: Tensor) => scan((c: Tensor) => [binary('add', c, 1), []], x, [], { length: 7 })[0];
     const { manifest, sections } = splitContainer(await exportArtifact(steps, [randTensor([4], 6)], { backends: ['webgpu'] }));
     const hostileScan = rawContainer(manifest, sections.map((sec) => (sec.name === 'ir' ? { name: 'ir', bytes: new TextEncoder().encode(new TextDecoder().decode(sec.bytes).replace('length=7', 'length=1000000000000')) } : sec)));
-    const esbuild = await import('esbuild');
-    const out = await esbuild.build({
-      entryPoints: [entry],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      metafile: true,
-      define: { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }, { name: 'sum', base64: b64(sumBytes), cases: sumCases }, { name: 'eleven inputs', base64: b64(wideBytes), cases: wideCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)), HOSTILE_SCAN_BASE64: JSON.stringify(b64(hostileScan)) },
-    });
+    const { code, modules } = await bundleRuntimePage(entry, { ARTIFACTS: JSON.stringify([{ name: 'FashionCNN', base64: b64(bytes), cases }, { name: 'scan+cond RNN', base64: b64(rnnBytes), cases: rnnCases }, { name: 'sum', base64: b64(sumBytes), cases: sumCases }, { name: 'eleven inputs', base64: b64(wideBytes), cases: wideCases }]), FOREVER_BASE64: JSON.stringify(b64(foreverBytes)), HOSTILE_SCAN_BASE64: JSON.stringify(b64(hostileScan)) });
     // The page holds the runtime and nothing else of Kiln.
-    const modules = Object.keys(out.metafile.inputs).filter((p) => p.startsWith('src/'));
-    expect(modules.filter((p) => !/^src\/(ir|format|runtime)\/|^src\/runtime\.ts$|^src\/codegen\/wasm\/(heap|program)\.ts$|^src\/codegen\/wgsl\/(adapter|exec|runtime|types)\.ts$/.test(p))).toEqual([]);
-    const report = await runPage(out.outputFiles[0].text, { timeoutMs: 150_000 });
+    expect(modules.filter((p) => !RUNTIME_ONLY.test(p))).toEqual([]);
+    const report = await runPage(code, { timeoutMs: 150_000 });
     expect(report.fatal, report.fatal).toBeUndefined();
     for (const r of report.results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} (${r.ms.toFixed(0)} ms, adapter ${report.adapter})`);
     const failed = report.results.filter((r) => !r.ok);
