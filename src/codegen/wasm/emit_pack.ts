@@ -69,7 +69,8 @@ function laneForm(ix: Index, n: string, atoms: LaneAtom[]): { step: number; delt
 }
 
 /** The plan for rhs = load or guard(conds, load, 0), when its lanes can be packed as vectors. */
-export function panelPlan(rhs: Expr, n: string, lanes: number): PanelPlan | null {
+/** rhs as (load, conds) when it is a float32 static load, bare or as guard(conds, load, 0). */
+function guardedLoad(rhs: Expr): { load: Extract<Expr, { op: 'load' }>; conds: readonly IndexCond[] } | null {
   let load: Expr = rhs;
   let conds: readonly IndexCond[] = [];
   if (rhs.op === 'guard') {
@@ -78,6 +79,13 @@ export function panelPlan(rhs: Expr, n: string, lanes: number): PanelPlan | null
     conds = rhs.conds;
   }
   if (load.op !== 'load' || load.dynamic || load.dtype !== 'float32') return null;
+  return { load, conds };
+}
+
+export function panelPlan(rhs: Expr, n: string, lanes: number): PanelPlan | null {
+  const g = guardedLoad(rhs);
+  if (!g) return null;
+  const { load, conds } = g;
   const atoms: LaneAtom[] = [];
   const lf = laneForm(load.index, n, atoms);
   if (!lf || lf.step !== 1) return null;
@@ -220,14 +228,9 @@ export interface NarrowPlan {
 
 export function narrowPlan(rhs: Expr, n: string, N: number, lanes: number): NarrowPlan | null {
   if (N > 2 * lanes) return null;
-  let load: Expr = rhs;
-  let conds: readonly IndexCond[] = [];
-  if (rhs.op === 'guard') {
-    if (rhs.else.op !== 'const' || rhs.else.value !== 0) return null;
-    load = rhs.then;
-    conds = rhs.conds;
-  }
-  if (load.op !== 'load' || load.dynamic || load.dtype !== 'float32' || conds.some((c) => c.step !== 1)) return null;
+  const g = guardedLoad(rhs);
+  if (!g || g.conds.some((c) => c.step !== 1)) return null;
+  const { load, conds } = g;
   const ixs = [load.index, ...conds.map((c) => c.index)];
   const parts = ixs.map((ix) => nPart(ix, n));
   if (parts.some((p) => p === null)) return null;
